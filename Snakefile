@@ -1,0 +1,20 @@
+# Reproduces the 2021 libtorch inference-speed claims across libtorch versions and
+# devices. Stages: provision libtorch -> build -> benchmark -> (report).
+# Run: snakemake --cores all            (config/config.yaml)
+#      snakemake --cores all --configfile config/test.yaml
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/provision.smk"
+include: "workflow/rules/build.smk"
+include: "workflow/rules/benchmark.smk"
+
+
+rule all:
+    input:
+        all_benchmark_outputs(),
+        "results/build/python/libtorch_bench_ext.so",
+    default_target: True

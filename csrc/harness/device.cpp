@@ -1,0 +1,67 @@
+#include "harness/device.h"
+
+#include <dlfcn.h>
+
+#include <ATen/Context.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+
+namespace bench {
+namespace {
+
+using CudaSyncFn = int (*)();
+
+// Loading libtorch_cuda registers its CUDA hooks with ATen (static initialisers), which
+// is what linking it would have done. RTLD_GLOBAL makes the CUDA runtime's symbols,
+// cudaDeviceSynchronize among them, visible to dlsym below.
+CudaStatus load_cuda() {
+  CudaStatus status;
+  if (!at::globalContext().hasCUDA()) {
+    void* handle = dlopen("libtorch_cuda.so", RTLD_NOW | RTLD_GLOBAL);
+    if (handle == nullptr) {
+      const char* err = dlerror();
+      status.reason = std::string("CUDA libraries of this libtorch cannot be loaded: ") + (err ? err : "unknown error");
+      return status;
+    }
+  }
+  status.loadable = true;
+  if (!at::globalContext().hasCUDA()) {
+    status.reason = "no CUDA device";
+    return status;
+  }
+  status.device_count = at::detail::getCUDAHooks().getNumGPUs();
+  status.available = status.device_count > 0;
+  if (!status.available) status.reason = "no CUDA device";
+  return status;
+}
+
+CudaSyncFn cuda_sync_fn() {
+  static CudaSyncFn fn = reinterpret_cast<CudaSyncFn>(dlsym(RTLD_DEFAULT, "cudaDeviceSynchronize"));
+  return fn;
+}
+
+}  // namespace
+
+CudaStatus probe_cuda() {
+  static CudaStatus status = load_cuda();
+  return status;
+}
+
+at::Device resolve_device(const std::string& name) {
+  at::Device device(name);  // throws on a malformed name
+  if (device.is_cpu()) return device;
+  if (!device.is_cuda()) throw DeviceUnavailable("device type '" + name + "' is not supported (use cpu or cuda)");
+  CudaStatus cuda = probe_cuda();
+  if (!cuda.available) throw DeviceUnavailable(cuda.reason);
+  if (device.has_index() && device.index() >= cuda.device_count)
+    throw DeviceUnavailable("no CUDA device with index " + std::to_string(device.index()));
+  if (cuda_sync_fn() == nullptr) throw DeviceUnavailable("cudaDeviceSynchronize not found in the loaded CUDA runtime");
+  return device;
+}
+
+void synchronize(const at::Device& device) {
+  if (!device.is_cuda()) return;
+  int err = cuda_sync_fn()();
+  if (err != 0) throw std::runtime_error("cudaDeviceSynchronize failed with CUDA error " + std::to_string(err));
+}
+
+}  // namespace bench

@@ -1,0 +1,107 @@
+#include "harness/harness.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <sstream>
+
+#include "harness/device.h"
+
+namespace bench {
+
+const char* const kEmptyVariant = "harness_empty";
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string describe_difference(const at::Tensor& ref, const at::Tensor& out) {
+  std::ostringstream why;
+  if (!out.defined()) return "it returned no tensor";
+  if (out.numel() != ref.numel()) {
+    why << "it has " << out.numel() << " elements, the reference " << ref.numel();
+  } else if (out.scalar_type() != ref.scalar_type()) {
+    why << "its dtype is " << out.scalar_type() << ", the reference's " << ref.scalar_type();
+  } else {
+    why << "its values differ";
+  }
+  return why.str();
+}
+
+void require_params(const Technique& technique, const Params& params) {
+  for (const auto& name : technique.param_names) {
+    if (!params.has(name))
+      throw std::invalid_argument("technique " + technique.name + " needs parameter '" + name + "' (got " +
+                                  params.canonical() + ")");
+  }
+}
+
+}  // namespace
+
+void check_case(const Technique& technique, const Params& params, Case& c) {
+  at::Tensor ref = c.variants.at(0).run().cpu().contiguous().reshape(-1);
+  for (size_t i = 1; i < c.variants.size(); ++i) {
+    at::Tensor out = c.variants[i].run();
+    bool same = out.defined() && out.numel() == ref.numel() && out.scalar_type() == ref.scalar_type() &&
+                at::equal(out.cpu().contiguous().reshape(-1), ref);
+    if (!same)
+      throw MismatchError("technique " + technique.name + ", variant " + c.variants[i].name + ", params " +
+                          params.canonical() + ": output differs from reference variant " +
+                          c.variants[0].name + " (" + describe_difference(ref, out) + ")");
+  }
+}
+
+std::vector<Sample> time_case(const Technique& technique, const Params& params, const at::Device& device,
+                              const Options& options) {
+  require_params(technique, params);
+  at::NoGradGuard no_grad;
+  Case c = technique.prepare(params, device);
+  check_case(technique, params, c);
+  c.variants.push_back(Variant{kEmptyVariant, [] { return at::Tensor(); }});
+
+  const size_t n = c.variants.size();
+  const std::string key = params.canonical();
+  std::vector<Sample> samples;
+  samples.reserve(n * options.rounds * options.calls_per_round);
+  at::Tensor keep_alive;
+  for (int round = -options.warmup_rounds; round < options.rounds; ++round) {
+    // Round r starts at variant r mod n: each variant runs first, last and in between.
+    const size_t first = static_cast<size_t>(round + options.warmup_rounds) % n;
+    for (size_t k = 0; k < n; ++k) {
+      Variant& v = c.variants[(first + k) % n];
+      for (int call = 0; call < options.calls_per_round; ++call) {
+        synchronize(device);  // earlier work must not spill into this sample
+        const auto start = Clock::now();
+        at::Tensor out = v.run();
+        synchronize(device);
+        const auto stop = Clock::now();
+        keep_alive = std::move(out);  // the previous result is freed here, outside the sample
+        if (round < 0) continue;     // warm-up: untimed
+        samples.push_back(Sample{technique.name, v.name, key, round, call,
+                                 std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count()});
+      }
+    }
+  }
+  return samples;
+}
+
+int run_technique(const Technique& technique, const std::vector<Params>& grid, const Options& options,
+                  const std::function<void(const Sample&)>& emit) {
+  if (options.rounds < 1 || options.calls_per_round < 1 || options.warmup_rounds < 0)
+    throw std::invalid_argument("rounds and calls per round must be >= 1, warm-up rounds >= 0");
+  at::set_num_threads(options.threads);
+  const int threads = at::get_num_threads();
+  const at::Device device = resolve_device(options.device);
+  int64_t emitted = 0;
+  for (const Params& params : grid) {
+    for (const Sample& s : time_case(technique, params, device, options)) {
+      emit(s);
+      if (options.abort_after_samples >= 0 && ++emitted >= options.abort_after_samples) std::abort();
+    }
+  }
+  return threads;
+}
+
+}  // namespace bench

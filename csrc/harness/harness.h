@@ -1,0 +1,78 @@
+// The timing harness shared by every technique, the runner and the Python module.
+//
+// A technique is a set of variants that do the same work. For each parameter set the
+// harness checks every variant's output against the reference (the first variant), then
+// times them in interleaved rounds whose order rotates, one steady-clock sample per call,
+// keeping every sample. An empty variant measures the harness's own per-sample cost.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "harness/params.h"
+
+namespace bench {
+
+// One way of doing the technique's work: does it once and returns the result, which the
+// harness keeps alive until the next call so the work cannot be optimised away.
+struct Variant {
+  std::string name;
+  std::function<at::Tensor()> run;
+};
+
+// A technique prepared for one parameter set; inputs live in the variants' closures.
+struct Case {
+  std::vector<Variant> variants;  // variants[0] is the reference the others must equal
+};
+
+struct Technique {
+  std::string name;
+  std::string claim;                     // which claim of the blog it answers
+  std::vector<std::string> param_names;  // every case must set these
+  std::vector<std::string> variant_names;
+  std::function<Case(const Params&, const at::Device&)> prepare;
+};
+
+struct Options {
+  std::string device = "cpu";
+  int threads = 1;
+  int warmup_rounds = 2;
+  int rounds = 10;
+  int calls_per_round = 1;
+  int64_t abort_after_samples = -1;  // test-only fault switch: abort() after this many samples
+};
+
+struct Sample {
+  std::string technique;
+  std::string variant;
+  std::string params;
+  int round = 0;
+  int call = 0;
+  int64_t ns = 0;
+};
+
+extern const char* const kEmptyVariant;
+
+// A variant whose output differs from the reference; what() names technique, variant, params.
+struct MismatchError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Compares every variant with the reference once; throws MismatchError on the first difference.
+void check_case(const Technique& technique, const Params& params, Case& c);
+
+// Check, warm up and time one case; samples are returned in the order they were taken.
+std::vector<Sample> time_case(const Technique& technique, const Params& params, const at::Device& device,
+                              const Options& options);
+
+// Every case of the grid, in order; `emit` receives each sample (the runner writes CSV rows).
+// Sets the intra-op thread count first and returns the count libtorch reports back.
+int run_technique(const Technique& technique, const std::vector<Params>& grid, const Options& options,
+                  const std::function<void(const Sample&)>& emit);
+
+}  // namespace bench

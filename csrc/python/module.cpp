@@ -1,0 +1,117 @@
+// libtorch_bench_ext: the same techniques and harness as bench_runner, callable from Python
+// (tests check every variant here; the Python front times them on the installed torch).
+#include <torch/extension.h>
+#include <torch/version.h>
+
+#include <string>
+
+#include "harness/device.h"
+#include "harness/harness.h"
+#include "techniques/techniques.h"
+
+namespace py = pybind11;
+
+namespace {
+
+std::string as_text(const py::handle& value) { return py::str(value).cast<std::string>(); }
+
+bench::Params to_params(const py::dict& values) {
+  bench::Params params;
+  for (const auto& kv : values) params.set(as_text(kv.first), as_text(kv.second));
+  return params;
+}
+
+std::vector<bench::Axis> to_axes(const py::dict& grid) {
+  std::vector<bench::Axis> axes;
+  for (const auto& kv : grid) {
+    bench::Axis axis{as_text(kv.first), {}};
+    for (const auto& value : kv.second.cast<py::list>()) axis.second.push_back(as_text(value));
+    axes.push_back(axis);
+  }
+  return axes;
+}
+
+py::dict variant_outputs(const std::string& technique, const py::dict& values, const std::string& device) {
+  const bench::Technique& t = bench::find_technique(technique);
+  at::NoGradGuard no_grad;
+  bench::Case c = t.prepare(to_params(values), bench::resolve_device(device));
+  py::dict outputs;
+  for (auto& v : c.variants) outputs[py::str(v.name)] = v.run();
+  return outputs;
+}
+
+void check(const std::string& technique, const py::dict& values, const std::string& device) {
+  const bench::Technique& t = bench::find_technique(technique);
+  const bench::Params params = to_params(values);
+  at::NoGradGuard no_grad;
+  bench::Case c = t.prepare(params, bench::resolve_device(device));
+  bench::check_case(t, params, c);
+}
+
+py::dict run(const std::string& technique, const py::dict& grid, const std::string& device, int threads,
+             int warmup_rounds, int rounds, int calls_per_round) {
+  const bench::Technique& t = bench::find_technique(technique);
+  bench::Options options;
+  options.device = device;
+  options.threads = threads;
+  options.warmup_rounds = warmup_rounds;
+  options.rounds = rounds;
+  options.calls_per_round = calls_per_round;
+  const std::vector<bench::Params> cases = bench::cartesian_grid(to_axes(grid));
+  std::vector<bench::Sample> samples;
+  int threads_used = 0;
+  {
+    py::gil_scoped_release release;  // the timed work never touches Python objects
+    threads_used = bench::run_technique(t, cases, options,
+                                        [&](const bench::Sample& s) { samples.push_back(s); });
+  }
+  py::list variant, params, round, call, ns;
+  for (const auto& s : samples) {
+    variant.append(s.variant);
+    params.append(s.params);
+    round.append(s.round);
+    call.append(s.call);
+    ns.append(s.ns);
+  }
+  py::dict columns;
+  columns["variant"] = variant;
+  columns["params"] = params;
+  columns["round"] = round;
+  columns["call"] = call;
+  columns["ns"] = ns;
+  columns["threads"] = threads_used;
+  return columns;
+}
+
+py::dict techniques() {
+  py::dict out;
+  for (const auto& t : bench::all_techniques()) {
+    py::dict info;
+    info["claim"] = t.claim;
+    info["params"] = t.param_names;
+    info["variants"] = t.variant_names;
+    out[py::str(t.name)] = info;
+  }
+  return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(libtorch_bench_ext, m) {
+  m.doc() = "The C++ benchmark techniques of bench_runner, for the installed torch";
+  py::register_exception<bench::MismatchError>(m, "MismatchError", PyExc_AssertionError);
+  py::register_exception<bench::DeviceUnavailable>(m, "DeviceUnavailable", PyExc_RuntimeError);
+  m.def("libtorch_version", [] {
+    return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+           std::to_string(TORCH_VERSION_PATCH);
+  }, "the libtorch version this module was compiled against");
+  m.def("harness_empty_variant", [] { return std::string(bench::kEmptyVariant); });
+  m.def("techniques", &techniques, "technique -> claim, parameter names, variant names");
+  m.def("variant_outputs", &variant_outputs, py::arg("technique"), py::arg("params"), py::arg("device") = "cpu",
+        "each variant's output for one parameter set (reference first)");
+  m.def("check", &check, py::arg("technique"), py::arg("params"), py::arg("device") = "cpu",
+        "raises MismatchError if a variant's output differs from the reference");
+  m.def("run", &run, py::arg("technique"), py::arg("grid"), py::arg("device") = "cpu", py::arg("threads") = 1,
+        py::arg("warmup_rounds") = 2, py::arg("rounds") = 10, py::arg("calls_per_round") = 1,
+        "time the technique over the grid's Cartesian product; returns the samples as columns");
+}

@@ -1,0 +1,118 @@
+// bench_runner: the command-line shell over bench_core, built once per libtorch version.
+//
+//   bench_runner info                   what this build is and which devices it can use (JSON)
+//   bench_runner list                   techniques and their variants
+//   bench_runner run --technique T --device D --out FILE [--threads N] [--warmup W]
+//                    [--rounds R] [--calls C] --grid NAME=V1,V2 [--grid ...]
+//
+// Exit codes: 0 done, 2 bad arguments, 3 device unavailable (reason on stderr, no output
+// written), 4 a variant's output differs from the reference, 1 anything else.
+#include <ATen/Parallel.h>
+#include <torch/version.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "harness/csv.h"
+#include "harness/device.h"
+#include "techniques/techniques.h"
+
+namespace {
+
+std::string libtorch_version() {
+  return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+         std::to_string(TORCH_VERSION_PATCH);
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    if (ch == '\n') { out += "\\n"; continue; }
+    out += ch;
+  }
+  return out + "\"";
+}
+
+int info() {
+  const bench::CudaStatus cuda = bench::probe_cuda();
+  std::cout << "{\"libtorch\": " << json_string(libtorch_version())
+            << ", \"cxx11_abi\": " << _GLIBCXX_USE_CXX11_ABI << ", \"cplusplus\": " << __cplusplus
+            << ", \"compiler\": " << json_string(std::string("GCC ") + __VERSION__)
+            << ", \"default_threads\": " << at::get_num_threads()
+            << ", \"cuda_loadable\": " << (cuda.loadable ? "true" : "false")
+            << ", \"cuda_available\": " << (cuda.available ? "true" : "false")
+            << ", \"cuda_device_count\": " << cuda.device_count << ", \"cuda_reason\": " << json_string(cuda.reason)
+            << "}" << std::endl;
+  return 0;
+}
+
+int list() {
+  for (const auto& t : bench::all_techniques()) {
+    std::cout << t.name << " (claim " << t.claim << "):";
+    for (const auto& v : t.variant_names) std::cout << ' ' << v;
+    std::cout << '\n';
+  }
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  std::string technique, out_path;
+  bench::Options options;
+  std::vector<bench::Axis> axes;
+  for (int i = 2; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (i + 1 >= argc) throw std::invalid_argument("flag " + flag + " needs a value");
+    const std::string value = argv[++i];
+    if (flag == "--technique") technique = value;
+    else if (flag == "--device") options.device = value;
+    else if (flag == "--out") out_path = value;
+    else if (flag == "--threads") options.threads = std::stoi(value);
+    else if (flag == "--warmup") options.warmup_rounds = std::stoi(value);
+    else if (flag == "--rounds") options.rounds = std::stoi(value);
+    else if (flag == "--calls") options.calls_per_round = std::stoi(value);
+    else if (flag == "--grid") axes.push_back(bench::parse_axis(value));
+    else if (flag == "--abort-after-samples") options.abort_after_samples = std::stoll(value);
+    else throw std::invalid_argument("unknown flag " + flag);
+  }
+  if (technique.empty() || out_path.empty()) throw std::invalid_argument("run needs --technique and --out");
+  const bench::Technique& t = bench::find_technique(technique);
+  const std::vector<bench::Params> grid = bench::cartesian_grid(axes);
+  bench::resolve_device(options.device);  // fail before creating the output file
+
+  std::ofstream out(out_path);
+  if (!out) throw std::runtime_error("cannot write " + out_path);
+  bench::RunContext ctx{libtorch_version(), options.device, "cpp", options.threads};
+  bench::write_csv_header(out);
+  bench::run_technique(t, grid, options, [&](const bench::Sample& s) { bench::write_csv_row(out, ctx, s); });
+  out.close();
+  if (!out) throw std::runtime_error("writing " + out_path + " failed");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string command = argc > 1 ? argv[1] : "";
+  try {
+    if (command == "info") return info();
+    if (command == "list") return list();
+    if (command == "run") return run(argc, argv);
+    std::cerr << "usage: bench_runner info | list | run --technique T --device D --out FILE --grid NAME=V1,V2 ...\n";
+    return 2;
+  } catch (const bench::DeviceUnavailable& e) {
+    std::cerr << "not run: " << e.what() << std::endl;
+    return 3;
+  } catch (const bench::MismatchError& e) {
+    std::cerr << "mismatch: " << e.what() << std::endl;
+    return 4;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "bad arguments: " << e.what() << std::endl;
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << std::endl;
+    return 1;
+  }
+}

@@ -1,0 +1,21 @@
+#include <stdexcept>
+
+#include "techniques/techniques.h"
+
+namespace bench {
+
+const std::vector<Technique>& all_techniques() {
+  static const std::vector<Technique> techniques = {batch_from_rows(), mask_indexing()};
+  return techniques;
+}
+
+const Technique& find_technique(const std::string& name) {
+  std::string known;
+  for (const auto& t : all_techniques()) {
+    if (t.name == name) return t;
+    known += (known.empty() ? "" : ", ") + t.name;
+  }
+  throw std::invalid_argument("unknown technique '" + name + "'; known: " + known);
+}
+
+}  // namespace bench

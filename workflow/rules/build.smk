@@ -1,0 +1,34 @@
+rule build_runner:
+    """The C++ benchmark runner for one libtorch, with that version's ABI and C++ standard."""
+    input:
+        manifest="results/libtorch/{version}.json",
+        sources=csrc_sources(),
+    output:
+        runner="results/build/{version}/bench_runner",
+    log:
+        "results/logs/build/{version}.log",
+    params:
+        build_dir=lambda wc: f"results/build/{wc.version}/cmake",
+        target="bench_runner",
+        source_dir="csrc",
+    threads: 2
+    script:
+        "../scripts/build_cmake.py"
+
+
+rule build_extension:
+    """The pybind11 module over the same C++ code, against the pipeline's installed torch."""
+    input:
+        manifest="results/libtorch/installed.json",
+        sources=csrc_sources(),
+    output:
+        module="results/build/python/libtorch_bench_ext.so",
+    log:
+        "results/logs/build/python_extension.log",
+    params:
+        build_dir="results/build/python/cmake",
+        target="libtorch_bench_ext",
+        source_dir="csrc",
+    threads: 2
+    script:
+        "../scripts/build_cmake.py"

@@ -1,0 +1,68 @@
+"""Configure and build one target of csrc/ against one libtorch (from its manifest), then
+copy the artifact to the rule's output. Compiler output goes to the rule's log."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pybind11
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def cmake_configure_args(manifest, source_dir, build_dir, target):
+    args = [
+        "cmake", "-S", str(source_dir), "-B", str(build_dir),
+        "-DCMAKE_BUILD_TYPE=Release",
+        f"-DTORCH_ROOT={manifest['root']}",
+        f"-DTORCH_CXX11_ABI={int(manifest['cxx11_abi'])}",
+        f"-DTORCH_CXX_STANDARD={manifest['cxx_standard']}",
+        f"-DBUILD_RUNNER={'ON' if target == 'bench_runner' else 'OFF'}",
+        f"-DBUILD_PYTHON_MODULE={'ON' if target == 'libtorch_bench_ext' else 'OFF'}",
+    ]
+    if target == "libtorch_bench_ext":
+        args += [f"-DPython_EXECUTABLE={sys.executable}", f"-Dpybind11_DIR={pybind11.get_cmake_dir()}"]
+    if shutil.which("ccache"):  # rebuilding the same sources for another rule or test is then cheap
+        args.append("-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
+    return args
+
+
+def built_artifact(build_dir, target):
+    if target == "bench_runner":
+        return Path(build_dir) / "bench_runner"
+    found = sorted(Path(build_dir).glob("libtorch_bench_ext*.so"))
+    if not found:
+        raise BuildError(f"the build finished but no libtorch_bench_ext*.so is in {build_dir}")
+    return found[0]
+
+
+def build(manifest, source_dir, build_dir, target, output, jobs, log):
+    for cmd in (
+        cmake_configure_args(manifest, source_dir, build_dir, target),
+        ["cmake", "--build", str(build_dir), "--target", target, "--parallel", str(jobs)],
+    ):
+        print("+", " ".join(cmd), file=log, flush=True)
+        if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
+            raise BuildError(
+                f"building {target} against libtorch {manifest['version']} ({manifest['root']}) failed; "
+                f"the compiler's messages are in {log.name}"
+            )
+    output = Path(output)
+    tmp = output.with_name(output.name + ".tmp")
+    shutil.copy2(built_artifact(build_dir, target), tmp)
+    tmp.replace(output)
+
+
+def main(snakemake):
+    manifest = json.loads(Path(snakemake.input.manifest).read_text())
+    with open(snakemake.log[0], "w") as log:
+        build(manifest, snakemake.params.source_dir, snakemake.params.build_dir,
+              snakemake.params.target, snakemake.output[0], snakemake.threads, log)
+
+
+if __name__ == "__main__" and "snakemake" in globals():
+    main(snakemake)  # noqa: F821 -- injected by Snakemake's script directive

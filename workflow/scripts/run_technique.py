@@ -1,0 +1,82 @@
+"""Run one technique with the runner of one libtorch on one device. The CSV appears only
+when the run finished and its rows check out; a device that is absent is recorded as
+'not run' with the reason, with an empty (header-only) CSV."""
+
+import json
+import shlex
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from atomic_write import replace_atomically, write_json_atomic, write_text_atomic
+from provenance import collect
+
+CSV_COLUMNS = ["technique", "variant", "params", "libtorch", "device", "front", "threads",
+               "round", "call", "shape", "event", "ns"]
+DEVICE_UNAVAILABLE = 3  # bench_runner's exit code when the device cannot be used
+
+
+class RunError(RuntimeError):
+    pass
+
+
+def runner_info(runner):
+    done = subprocess.run([str(runner), "info"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RunError(f"{runner} info failed (exit {done.returncode}): {done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
+def check_samples(path, technique, device, info):
+    """Refuse output that is not what was asked for: a wrong version, device or technique."""
+    df = pd.read_csv(path, keep_default_na=False)
+    if list(df.columns) != CSV_COLUMNS:
+        raise RunError(f"{path}: columns {list(df.columns)} are not {CSV_COLUMNS}")
+    if df.empty:
+        raise RunError(f"{path}: the runner wrote no samples")
+    for column, expected in (("technique", technique), ("device", device), ("libtorch", info["libtorch"])):
+        found = set(df[column].astype(str))
+        if found != {expected}:
+            raise RunError(f"{path}: column {column} holds {sorted(found)}, expected {expected!r}")
+    return len(df)
+
+
+def run(runner, technique, device, threads, grid, samples_out, provenance_out, config_hash, log):
+    info = runner_info(runner)
+    cmd = [str(runner), "run", "--technique", technique, "--device", device, "--threads", str(threads)]
+    cmd += shlex.split(grid)
+    tmp = Path(samples_out).with_name(f".{Path(samples_out).name}.partial")
+    cmd += ["--out", str(tmp)]
+    print("+", shlex.join(cmd), file=log, flush=True)
+    started = time.monotonic()
+    done = subprocess.run(cmd, stdout=log, stderr=subprocess.PIPE, text=True)
+    print(done.stderr, file=log, end="", flush=True)
+    seconds = round(time.monotonic() - started, 3)
+    record = {"technique": technique, "device": device, "threads": threads, "runner": info,
+              "command": shlex.join(cmd[:-2]), "wall_seconds": seconds}
+    if done.returncode == DEVICE_UNAVAILABLE:
+        tmp.unlink(missing_ok=True)
+        reason = done.stderr.strip().removeprefix("not run: ")
+        write_text_atomic(samples_out, ",".join(CSV_COLUMNS) + "\n")
+        write_json_atomic(provenance_out, collect(config_hash, status="not run", reason=reason, samples=0, **record))
+        return
+    if done.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise RunError(f"{technique} on {device} with libtorch {info['libtorch']} failed "
+                       f"(exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+    count = check_samples(tmp, technique, device, info)
+    replace_atomically(tmp, samples_out)
+    write_json_atomic(provenance_out, collect(config_hash, status="ok", reason="", samples=count, **record))
+
+
+def main(snakemake):
+    with open(snakemake.log[0], "w") as log:
+        run(snakemake.input.runner, snakemake.wildcards.technique, snakemake.wildcards.device,
+            snakemake.params.threads, snakemake.params.grid, snakemake.output.samples,
+            snakemake.output.provenance, snakemake.params.config_hash, log)
+
+
+if __name__ == "__main__" and "snakemake" in globals():
+    main(snakemake)  # noqa: F821 -- injected by Snakemake's script directive
