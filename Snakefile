@@ -14,7 +14,7 @@ include: "workflow/rules/benchmark.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_benchmark_outputs(),
         "results/build/python/libtorch_bench_ext.so",
-    default_target: True

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct Variant {
 // A technique prepared for one parameter set; inputs live in the variants' closures.
 struct Case {
   std::vector<Variant> variants;  // variants[0] is the reference the others must equal
+  // The inputs as tensors, so tests can compute the expected result independently.
+  std::vector<std::pair<std::string, at::Tensor>> inputs;
 };
 
 struct Technique {

@@ -31,13 +31,15 @@ std::vector<bench::Axis> to_axes(const py::dict& grid) {
   return axes;
 }
 
-py::dict variant_outputs(const std::string& technique, const py::dict& values, const std::string& device) {
+// Each variant's output for one parameter set (reference first), and the case's inputs.
+py::tuple variant_outputs(const std::string& technique, const py::dict& values, const std::string& device) {
   const bench::Technique& t = bench::find_technique(technique);
   at::NoGradGuard no_grad;
   bench::Case c = t.prepare(to_params(values), bench::resolve_device(device));
-  py::dict outputs;
+  py::dict outputs, inputs;
   for (auto& v : c.variants) outputs[py::str(v.name)] = v.run();
-  return outputs;
+  for (auto& kv : c.inputs) inputs[py::str(kv.first)] = kv.second;
+  return py::make_tuple(outputs, inputs);
 }
 
 void check(const std::string& technique, const py::dict& values, const std::string& device) {
@@ -108,7 +110,7 @@ PYBIND11_MODULE(libtorch_bench_ext, m) {
   m.def("harness_empty_variant", [] { return std::string(bench::kEmptyVariant); });
   m.def("techniques", &techniques, "technique -> claim, parameter names, variant names");
   m.def("variant_outputs", &variant_outputs, py::arg("technique"), py::arg("params"), py::arg("device") = "cpu",
-        "each variant's output for one parameter set (reference first)");
+        "(outputs, inputs): each variant's output for one parameter set (reference first), and the inputs");
   m.def("check", &check, py::arg("technique"), py::arg("params"), py::arg("device") = "cpu",
         "raises MismatchError if a variant's output differs from the reference");
   m.def("run", &run, py::arg("technique"), py::arg("grid"), py::arg("device") = "cpu", py::arg("threads") = 1,

@@ -55,6 +55,7 @@ Case prepare(const Params& params, const at::Device& device) {
   const size_t row_bytes = sizeof(float) * width;
 
   Case c;
+  c.inputs.push_back({"rows", at::from_blob(flat_source->data(), {batch, width}, f32()).clone()});
   c.variants.push_back({"rows_from_blob_vstack", [=] {  // the blog's slow path
                           return to_device(at::vstack(wrap_rows(*rows, true)), device);
                         }});

@@ -56,6 +56,7 @@ Case prepare(const Params& params, const at::Device& device) {
   const at::Tensor gathered = x.index({Ellipsis, mask}).contiguous();
 
   Case c;
+  c.inputs = {{"x", x}, {"mask", mask}};
   c.variants.push_back({"mask_index", [=] {  // the blog's slow path
                           return repeat(times, [&] { return x.index({Ellipsis, mask}); });
                         }});

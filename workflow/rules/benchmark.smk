@@ -8,11 +8,13 @@ rule run_technique:
         provenance="results/raw/{version}/{device}/{technique}.json",
     log:
         "results/logs/run/{version}/{device}/{technique}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    # Every core: no other job (a build, another timing) may share the machine with a timing.
+    threads: workflow.cores
     params:
         grid=grid_args,
         threads=config["threads"],
         config_hash=config_hash(),
-    # Every core: no other job (a build, another timing) may share the machine with a timing.
-    threads: workflow.cores
     script:
         "../scripts/run_technique.py"

@@ -2,16 +2,19 @@ rule build_runner:
     """The C++ benchmark runner for one libtorch, with that version's ABI and C++ standard."""
     input:
         manifest="results/libtorch/{version}.json",
+        cmakelists="csrc/CMakeLists.txt",
         sources=csrc_sources(),
     output:
         runner="results/build/{version}/bench_runner",
     log:
         "results/logs/build/{version}.log",
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 2
     params:
         build_dir=lambda wc: f"results/build/{wc.version}/cmake",
         target="bench_runner",
-        source_dir="csrc",
-    threads: 2
+        source_dir=lambda wc, input: Path(input.cmakelists).parent,
     script:
         "../scripts/build_cmake.py"
 
@@ -20,15 +23,18 @@ rule build_extension:
     """The pybind11 module over the same C++ code, against the pipeline's installed torch."""
     input:
         manifest="results/libtorch/installed.json",
+        cmakelists="csrc/CMakeLists.txt",
         sources=csrc_sources(),
     output:
         module="results/build/python/libtorch_bench_ext.so",
     log:
         "results/logs/build/python_extension.log",
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 2
     params:
         build_dir="results/build/python/cmake",
         target="libtorch_bench_ext",
-        source_dir="csrc",
-    threads: 2
+        source_dir=lambda wc, input: Path(input.cmakelists).parent,
     script:
         "../scripts/build_cmake.py"

@@ -7,8 +7,11 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
-from libtorch_source import UnknownVersionError, check_versions, read_wheel_table  # noqa: E402
-
+from libtorch_source import (
+    UnknownVersionError,
+    check_versions,
+    read_wheel_table,
+)  # noqa: E402
 
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 
@@ -41,10 +44,11 @@ def csrc_sources():
 def grid_args(wildcards):
     """The technique's parameter grid and timing as runner flags."""
     spec = config["techniques"][wildcards.technique]
-    axes = [f"--grid {name}={','.join(str(v) for v in spec[name])}" for name in GRID_AXES[wildcards.technique]]
-    timing = (
-        f"--warmup {spec['warmup_rounds']} --rounds {spec['rounds']} --calls {spec['calls_per_round']}"
-    )
+    axes = [
+        f"--grid {name}={','.join(str(v) for v in spec[name])}"
+        for name in GRID_AXES[wildcards.technique]
+    ]
+    timing = f"--warmup {spec['warmup_rounds']} --rounds {spec['rounds']} --calls {spec['calls_per_round']}"
     return " ".join(axes + [timing])
 
 

@@ -7,5 +7,7 @@ rule provision_libtorch:
         manifest="results/libtorch/{version}.json",
     log:
         "results/logs/provision/{version}.log",
+    conda:
+        "../envs/pipeline.yaml"
     script:
         "../scripts/provision.py"

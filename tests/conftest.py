@@ -1,0 +1,68 @@
+"""Shared fixtures: the pipeline's helper modules on sys.path, the pybind11 module built
+from csrc/ against the installed torch, and one end-to-end pipeline run on the test config."""
+
+import importlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPTS = REPO / "workflow" / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+
+from build_cmake import build  # noqa: E402
+from provision import describe_libtorch, installed_torch_root  # noqa: E402
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+@pytest.fixture(scope="session")
+def extension():
+    """libtorch_bench_ext built into build/tests (reused between sessions; CMake rebuilds what changed)."""
+    root, _ = installed_torch_root()
+    manifest = describe_libtorch(root)
+    build_dir = REPO / "build" / "tests" / "ext"
+    out_dir = REPO / "build" / "tests"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    module = out_dir / "libtorch_bench_ext.so"
+    with open(out_dir / "build.log", "w") as log:
+        build(manifest, REPO / "csrc", build_dir, "libtorch_bench_ext", module, 2, log)
+    sys.path.insert(0, str(out_dir))
+    import torch  # noqa: F401 -- the module's libraries come with torch
+
+    return importlib.import_module("libtorch_bench_ext")
+
+
+def copy_workflow(dest):
+    """The tracked parts of the workflow, so a test run never touches the repo's results/."""
+    for name in ("Snakefile", "workflow", "csrc", "config", "deps"):
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def run_snakemake(workdir, *args, timeout=1500):
+    return subprocess.run(
+        SNAKEMAKE + ["--cores", "2", *args, "--configfile", "config/test.yaml"],
+        cwd=workdir, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory):
+    """The test config through the whole pipeline, once per session."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("pipeline"))
+    done = run_snakemake(workdir)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+    return workdir
+
+
+def read_json(path):
+    return json.loads(Path(path).read_text())
