@@ -85,6 +85,37 @@ py::dict run(const std::string& technique, const py::dict& grid, const std::stri
   return columns;
 }
 
+// Test hook: the harness over Python callables, so tests can see what it calls and records
+// (warm-up calls made but not kept, rotation, mismatch detection) with variants they control.
+py::dict time_python_variants(const py::list& variants, int warmup_rounds, int rounds, int calls_per_round) {
+  bench::Technique t;
+  t.name = "python_variants";
+  t.prepare = [&variants](const bench::Params&, const at::Device&) {
+    bench::Case c;
+    for (const auto& item : variants) {
+      auto pair = item.cast<py::tuple>();
+      py::object fn = pair[1];
+      c.variants.push_back({pair[0].cast<std::string>(), [fn] { return fn().cast<at::Tensor>(); }});
+    }
+    return c;
+  };
+  bench::Options options;
+  options.warmup_rounds = warmup_rounds;
+  options.rounds = rounds;
+  options.calls_per_round = calls_per_round;
+  py::list variant, round, call;
+  for (const auto& s : bench::time_case(t, bench::Params(), at::Device("cpu"), options)) {
+    variant.append(s.variant);
+    round.append(s.round);
+    call.append(s.call);
+  }
+  py::dict columns;
+  columns["variant"] = variant;
+  columns["round"] = round;
+  columns["call"] = call;
+  return columns;
+}
+
 py::dict techniques() {
   py::dict out;
   for (const auto& t : bench::all_techniques()) {
@@ -113,6 +144,8 @@ PYBIND11_MODULE(libtorch_bench_ext, m) {
         "(outputs, inputs): each variant's output for one parameter set (reference first), and the inputs");
   m.def("check", &check, py::arg("technique"), py::arg("params"), py::arg("device") = "cpu",
         "raises MismatchError if a variant's output differs from the reference");
+  m.def("_time_python_variants", &time_python_variants, py::arg("variants"), py::arg("warmup_rounds"),
+        py::arg("rounds"), py::arg("calls_per_round"), "test hook: the harness over [(name, callable)]");
   m.def("run", &run, py::arg("technique"), py::arg("grid"), py::arg("device") = "cpu", py::arg("threads") = 1,
         py::arg("warmup_rounds") = 2, py::arg("rounds") = 10, py::arg("calls_per_round") = 1,
         "time the technique over the grid's Cartesian product; returns the samples as columns");

@@ -1,0 +1,58 @@
+"""The harness: warm-up excluded, rounds interleaved with rotating order, every sample kept."""
+
+import collections
+
+import pytest
+import torch
+
+
+def counting(name, calls):
+    def variant():
+        calls[name] += 1
+        return torch.ones(1)
+    return (name, variant)
+
+
+def test_warmup_calls_run_but_are_not_recorded(extension):
+    calls = collections.Counter()
+    variants = [counting(n, calls) for n in ("a", "b", "c")]
+    samples = extension._time_python_variants(variants, warmup_rounds=3, rounds=4, calls_per_round=2)
+    # +1: the correctness check runs every variant once before anything is timed
+    assert calls == {"a": 1 + (3 + 4) * 2, "b": 1 + (3 + 4) * 2, "c": 1 + (3 + 4) * 2}
+    recorded = collections.Counter(samples["variant"])
+    assert recorded == {"a": 4 * 2, "b": 4 * 2, "c": 4 * 2, extension.harness_empty_variant(): 4 * 2}
+    assert sorted(set(samples["round"])) == [0, 1, 2, 3]  # no warm-up round numbers
+    assert sorted(set(samples["call"])) == [0, 1]
+
+
+def test_rounds_interleave_variants_and_rotate_the_order(extension):
+    calls = collections.Counter()
+    variants = [counting(n, calls) for n in ("a", "b", "c")]
+    samples = extension._time_python_variants(variants, warmup_rounds=1, rounds=8, calls_per_round=1)
+    by_round = collections.defaultdict(list)
+    for variant, rnd in zip(samples["variant"], samples["round"]):
+        by_round[rnd].append(variant)
+    names = {"a", "b", "c", extension.harness_empty_variant()}
+    for order in by_round.values():
+        assert sorted(order) == sorted(names)  # each variant exactly once per round
+    firsts = [by_round[r][0] for r in sorted(by_round)]
+    assert set(firsts[:4]) == names  # each variant leads a round
+    assert firsts[:4] == firsts[4:8]  # rotation cycles
+
+
+@pytest.mark.parametrize("rounds, calls", [(1, 1), (5, 3)])
+def test_run_keeps_every_sample_of_every_case(extension, rounds, calls):
+    grid = {"B": [1, 4], "N": [2, 8, 16]}
+    out = extension.run("batch_from_rows", grid, rounds=rounds, warmup_rounds=1, calls_per_round=calls, threads=1)
+    variants = len(extension.techniques()["batch_from_rows"]["variants"]) + 1
+    assert len(out["ns"]) == 2 * 3 * variants * rounds * calls
+    assert len(set(out["params"])) == 6 and "B=4;N=16" in out["params"]
+    assert all(ns > 0 for ns in out["ns"])
+    assert out["threads"] == 1
+
+
+def test_the_thread_count_is_set_and_reported(extension):
+    out = extension.run("mask_indexing", {"rows": [2], "cols": [10], "density": [0.5], "K": [1]},
+                        threads=2, rounds=1)
+    assert out["threads"] == 2
+    torch.set_num_threads(1)
