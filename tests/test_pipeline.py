@@ -76,3 +76,19 @@ def test_changing_a_size_reruns_measurements_but_no_build(pipeline_run):
         path.write_text(original)
     assert "run_technique" in planned
     assert not planned & {"build_runner", "build_extension", "provision_libtorch"}
+
+
+def test_python_front_times_the_blogs_python_forms(pipeline_run):
+    df = pd.read_csv(pipeline_run / "results/raw/installed/cpu/mask_indexing.python.csv", keep_default_na=False)
+    assert list(df.columns) == COLUMNS
+    assert set(df["front"]) == {"python"} and set(df["technique"]) == {"mask_indexing"}
+    assert set(df["libtorch"].astype(str)) == {EXPECTED_VERSION["installed"]}
+    assert set(df["variant"]) == {"mask_index", "masked_select", "indices_index", "indices_index_select",
+                                  "floor_copy", "harness_empty"}
+    cpp = pd.read_csv(pipeline_run / "results/raw/installed/cpu/mask_indexing.csv")
+    assert set(df["params"]) == set(cpp["params"])  # the same cases as the C++ front
+    prov = read_json(pipeline_run / "results/raw/installed/cpu/mask_indexing.python.json")
+    assert prov["status"] == "ok" and prov["samples"] == len(df)
+    checked = {(r["params"], r["variant"]) for r in prov["timer_cross_check"]}
+    assert checked == set(zip(df["params"], df["variant"]))
+    assert all(r["blocked_autorange_median_ns"] > 0 for r in prov["timer_cross_check"])

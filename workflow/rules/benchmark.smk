@@ -18,3 +18,25 @@ rule run_technique:
         config_hash=config_hash(),
     script:
         "../scripts/run_technique.py"
+
+
+rule run_python_front:
+    """Claim 3 as written in Python, on the installed torch (front=python), with the same
+    inputs as the C++ technique (taken from the pybind11 module)."""
+    input:
+        module="results/build/python/libtorch_bench_ext.so",
+    output:
+        samples="results/raw/installed/{device}/mask_indexing.python.csv",
+        provenance="results/raw/installed/{device}/mask_indexing.python.json",
+    log:
+        "results/logs/run/installed/{device}/mask_indexing.python.log",
+    conda:
+        "../envs/pipeline.yaml"
+    params:
+        spec=config["techniques"]["mask_indexing"],
+        threads=config["threads"],
+        config_hash=config_hash(),
+    # Every core: no other job (a build, another timing) may share the machine with a timing.
+    threads: workflow.cores
+    script:
+        "../scripts/python_front.py"

@@ -52,13 +52,21 @@ def grid_args(wildcards):
     return " ".join(axes + [timing])
 
 
+def python_front_enabled():
+    spec = config["techniques"]["mask_indexing"]
+    return "installed" in VERSIONS and spec["enabled"] and spec["python_front"]["enabled"]
+
+
 def all_benchmark_outputs():
-    return expand(
+    outputs = expand(
         "results/raw/{version}/{device}/{technique}.csv",
         version=VERSIONS,
         device=DEVICES,
         technique=TECHNIQUES,
     )
+    if python_front_enabled():
+        outputs += expand("results/raw/installed/{device}/mask_indexing.python.csv", device=DEVICES)
+    return outputs
 
 
 def config_hash():
