@@ -2,6 +2,9 @@
 # devices. Stages: provision libtorch -> build -> benchmark -> (report).
 # Run: snakemake --cores all            (config/config.yaml)
 #      snakemake --cores all --configfile config/test.yaml
+# The answer: results/report/index.html; everything for offline reading, in one archive:
+#      results/libtorch-claims-report.zip   (built by the default target)
+#      snakemake --report results/report.zip   (Snakemake's own report of the same outputs)
 
 
 configfile: "config/config.yaml"
@@ -11,6 +14,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/provision.smk"
 include: "workflow/rules/build.smk"
 include: "workflow/rules/benchmark.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -18,3 +22,4 @@ rule all:
     input:
         all_benchmark_outputs(),
         "results/build/python/libtorch_bench_ext.so",
+        all_report_outputs(),

@@ -1,0 +1,57 @@
+"""One zip that opens offline: report/index.html (self-contained) with its tables and
+figures, raw/ with every sample CSV and its provenance JSON, and config/ with the
+configuration the run used. Paths inside keep the layout of results/, so the page's links
+to the raw CSVs (../raw/...) work from the unpacked archive and from results/ alike."""
+
+import sys
+import zipfile
+from pathlib import Path
+
+import yaml
+
+TOP = "libtorch-claims-report"
+README = """Reproduction of the 2021 libtorch inference-speed claims.
+
+Open report/index.html in a browser (it needs no network and no other file).
+report/claims.csv    every comparison: claim, libtorch, device, front, case, variants, ratio,
+                     interval, verdict (and the reason for each 'not run')
+report/summary.csv   per variant and case: n, median, IQR, p99, max, spikes, CV
+report/runs.csv      every run: status, reason, machine, versions, commit
+report/figures/      the page's figures as PNG
+raw/{version}/{device}/{technique}.csv   every sample, one row per timed call
+raw/.../*.json       provenance of each run
+config/config.used.yaml   the configuration of this run (after defaults)
+"""
+
+
+def relative_to_results(path):
+    parts = Path(path).parts
+    return Path(*parts[parts.index("results") + 1:]) if "results" in parts else Path(Path(path).name)
+
+
+def build(archive, files, config, config_files):
+    archive = Path(archive)
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    tmp = archive.with_name(f".{archive.name}.partial")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(f"{TOP}/README.txt", README)
+        for path in sorted(set(files)):
+            zf.write(path, f"{TOP}/{relative_to_results(path)}")
+        zf.writestr(f"{TOP}/config/config.used.yaml", yaml.safe_dump(config, sort_keys=False))
+        for path in config_files:
+            if Path(path).exists():
+                zf.write(path, f"{TOP}/config/{Path(path).name}")
+    tmp.replace(archive)
+
+
+def main(snakemake):
+    with open(snakemake.log[0], "w") as log:
+        sys.stderr = log
+        files = ([snakemake.input.html] + list(snakemake.input.tables) + list(snakemake.input.samples)
+                 + list(snakemake.input.provenance) + list(snakemake.input.figures))
+        build(snakemake.output.archive, files, snakemake.params.config, snakemake.params.config_files)
+        print(f"{len(files)} files -> {snakemake.output.archive}", file=log)
+
+
+if __name__ == "__main__" and "snakemake" in globals():
+    main(snakemake)  # noqa: F821 -- injected by Snakemake's script directive
