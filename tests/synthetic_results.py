@@ -21,6 +21,9 @@ COLUMNS = ["technique", "variant", "params", "libtorch", "device", "front", "thr
            "round", "call", "shape", "event", "ns"]
 VERSIONS = {"1.8.1": "1.8.1", "installed": "2.13.0"}
 NOT_RUN_REASON = "no CUDA device: CUDA libraries of this libtorch cannot be loaded"
+# The parameter grids (small by default; a timing check may set the default config's grids).
+BATCH_GRID = {"B": [1, 16, 256], "N": [8, 512]}
+MASK_GRID = {"rows": [4], "cols": [1000, 100000], "density": [0.01, 0.5], "K": [1, 100]}
 
 
 def _canonical(params):
@@ -55,7 +58,7 @@ def _row(technique, variant, params, version, device, rnd, call, ns, shape="", e
 def batch_rows(version, rng, rounds):
     speed = 1.0 if version == "1.8.1" else 0.7
     rows = []
-    for B, N in itertools.product([1, 16, 256], [8, 512]):
+    for B, N in itertools.product(BATCH_GRID["B"], BATCH_GRID["N"]):
         params = _canonical({"B": B, "N": N})
         floor = 30 + 0.08 * B * N
         base = {"flat_from_blob": 250 * speed + 1.2 * floor, "prealloc_row_copy": 200 * speed + 20 * B + floor,
@@ -71,9 +74,9 @@ def batch_rows(version, rng, rounds):
 
 def mask_rows(version, rng, rounds, front="cpp"):
     rows = []
-    for cols, density, K in itertools.product([1000, 100000], [0.01, 0.5], [1, 100]):
-        params = _canonical({"rows": 4, "cols": cols, "density": density, "K": K})
-        select = 200 + 0.002 * cols * density * 4
+    for rows_, cols, density, K in itertools.product(*(MASK_GRID[k] for k in ("rows", "cols", "density", "K"))):
+        params = _canonical({"rows": rows_, "cols": cols, "density": density, "K": K})
+        select = 200 + 0.002 * cols * density * rows_
         convert = 300 + 0.01 * cols
         base = {"indices_index_select": K * select + convert, "floor_copy": K * 0.6 * select,
                 "harness_empty": 20}

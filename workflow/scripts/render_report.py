@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from provenance import git_commit
-from report_data import load_comparisons, read_table, version_key
+from report_data import load_comparisons, parse_params, read_table, version_key
 
 VERDICT_CLASS = {"holds": "holds", "reversed": "reversed", "no clear difference": "unclear", "not run": "notrun"}
 CSS = """
@@ -190,6 +190,12 @@ def answer_sentences(claims, claim, comparisons):
     return "<ul class='answer'>" + "".join(out) + "</ul>"
 
 
+def case_order(case):
+    """Cases in numeric order of their parameters (B=1 before B=16), text after numbers."""
+    return tuple((0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v))
+                 for _, v in sorted(parse_params(case).items()))
+
+
 def comparison_table(claims, comparison):
     rows = claims[claims.comparison == comparison["id"]]
     if rows.empty:
@@ -199,8 +205,8 @@ def comparison_table(claims, comparison):
     # Cells where nothing ran get one line under the table instead of a column of repeats.
     cells = [c for c in all_cells if ((measured.libtorch == c[0]) & (measured.version == c[1])
                                       & (measured.device == c[2]) & (measured.front == c[3])).any()]
-    pairs = measured[["case", "slow_variant", "fast_variant"]].drop_duplicates().sort_values(
-        ["case", "slow_variant", "fast_variant"])
+    pairs = measured[["case", "slow_variant", "fast_variant"]].drop_duplicates()
+    pairs = pairs.assign(order=pairs["case"].map(case_order)).sort_values(["order", "slow_variant", "fast_variant"])
     head = "".join(f"<th>{esc(cell_label(c[0], c[2], c[3]))}</th>" for c in cells)
     lines = []
     not_run = []
@@ -349,6 +355,12 @@ def render(claims, runs, mech, comparisons_path, figures, caption_dir, config, s
                 parts.append(f"<h3>{title}</h3>{table}")
             else:
                 parts.append(f"<details><summary>{title}</summary>{table}</details>")
+        measured = (claims[claims.claim == claim].verdict != "not run").any()
+        if not measured:  # one line instead of a card per figure
+            reasons = sorted(set(claims[claims.claim == claim]["reason"].dropna()))
+            parts.append(f"<p>{badge('not run')} No figures for this claim: "
+                         f"{esc('; '.join(r.removeprefix('not run: ') for r in reasons))}.</p>")
+            continue
         for fig in figures:
             if fig["claim"] == claim and fig["kind"] != "mechanism":
                 if fig.get("status", "ok") != "ok":
