@@ -3,6 +3,7 @@ from csrc/ against the installed torch, and one end-to-end pipeline run on the t
 
 import importlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -48,10 +49,17 @@ def copy_workflow(dest):
     return dest
 
 
+def snakemake_env(workdir):
+    """The environment for a pipeline run in a copy of the workflow: ccache keys on paths
+    relative to the copy, so every copy (the local run, the SLURM run, the next session)
+    reuses the objects compiled once."""
+    return {**os.environ, "CCACHE_BASEDIR": str(Path(workdir).resolve())}
+
+
 def run_snakemake(workdir, *args, timeout=1500):
     return subprocess.run(
         SNAKEMAKE + ["--cores", "2", *args, "--configfile", "config/test.yaml"],
-        cwd=workdir, capture_output=True, text=True, timeout=timeout,
+        cwd=workdir, capture_output=True, text=True, timeout=timeout, env=snakemake_env(workdir),
     )
 
 
@@ -66,3 +74,14 @@ def pipeline_run(tmp_path_factory):
 
 def read_json(path):
     return json.loads(Path(path).read_text())
+
+
+def job_stamps(workdir):
+    """Every job's start/end stamp (workflow/scripts/job_clock.py) under results/logs."""
+    return [read_json(p) for p in sorted(Path(workdir, "results", "logs").rglob("*.times.json"))]
+
+
+def overlapping(stamps_a, stamps_b):
+    """Pairs of distinct jobs, one from each list, whose [started, finished] intervals overlap."""
+    return [(a, b) for a in stamps_a for b in stamps_b
+            if a is not b and a["started"] < b["finished"] and b["started"] < a["finished"]]

@@ -10,8 +10,8 @@ rule run_technique:
         "results/logs/run/{version}/{device}/{technique}.log",
     conda:
         "../envs/pipeline.yaml"
-    # Every core: no other job (a build, another timing) may share the machine with a timing.
-    threads: workflow.cores
+    # A timing rule: runs alone on the machine (see 'Timing isolation' in common.smk).
+    threads: TIMING_THREADS
     params:
         grid=grid_args,
         threads=config["threads"],
@@ -36,7 +36,7 @@ rule run_python_front:
         spec=config["techniques"]["mask_indexing"],
         threads=config["threads"],
         config_hash=config_hash(),
-    # Every core: no other job (a build, another timing) may share the machine with a timing.
-    threads: workflow.cores
+    # A timing rule: runs alone on the machine (see 'Timing isolation' in common.smk).
+    threads: TIMING_THREADS
     script:
         "../scripts/python_front.py"

@@ -10,7 +10,8 @@ rule build_runner:
         "results/logs/build/{version}.log",
     conda:
         "../envs/pipeline.yaml"
-    threads: 2
+    # Builds run side by side, never beside a timing job (see common.smk).
+    threads: BUILD_THREADS
     params:
         build_dir=lambda wc: f"results/build/{wc.version}/cmake",
         target="bench_runner",
@@ -31,7 +32,8 @@ rule build_extension:
         "results/logs/build/python_extension.log",
     conda:
         "../envs/pipeline.yaml"
-    threads: 2
+    # Builds run side by side, never beside a timing job (see common.smk).
+    threads: BUILD_THREADS
     params:
         build_dir="results/build/python/cmake",
         target="libtorch_bench_ext",

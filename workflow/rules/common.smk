@@ -37,6 +37,47 @@ wildcard_constraints:
     technique="|".join(TECHNIQUES) or "none",
 
 
+# ---- Timing isolation: a convention every timing rule follows -------------------------
+# A timing rule is any rule whose job measures wall time (run_technique, run_python_front,
+# model_inference, ...). Each one
+#   1. declares `threads: TIMING_THREADS`. Locally that is every core Snakemake was given
+#      (`--cores N|all`), so the scheduler runs a timing job alone: no other timing job,
+#      no build and no provisioning beside it;
+#   2. runs its script's main() inside `with job_clock(snakemake, "timing"):`
+#      (workflow/scripts/job_clock.py). The stamp (start/end, epoch seconds) lands beside
+#      the job's first log file as `<log stem>.times.json`; tests/test_isolation.py checks
+#      from the stamps that no two timing jobs, and no timing job and build, overlapped;
+#   3. gets an entry in workflow/profiles/slurm/config.yaml `set-resources` (copy
+#      run_technique's: a whole node, a GPU for CUDA cells), since on SLURM the cluster,
+#      not this scheduler, keeps jobs apart.
+# A build declares `threads: BUILD_THREADS` and stamps itself with kind "build": at most
+# half the cores (and at most 4: csrc/ has few translation units), so builds run side by
+# side with each other, yet never beside a timing job.
+# Without --cores (SLURM submission) both are 1: the profile's cpus_per_task and
+# --exclusive decide what a job gets; inside the job Snakemake runs with every core it has.
+_CORES = workflow.resource_settings.cores or 1
+TIMING_THREADS = _CORES
+BUILD_THREADS = max(1, min(4, _CORES // 2))
+
+
+# Light rules run on the submitting host under a cluster executor (SLURM): provisioning
+# only downloads and unpacks (compute nodes often have no internet); exporting a small
+# model, aggregating, plotting and the report take seconds, and queueing each of them
+# would cost more than running it. Add new light rules here; builds and timing rules
+# never belong here.
+localrules:
+    all,
+    provision_libtorch,
+    export_torchscript,
+    aggregate_samples,
+    compare_variants,
+    derive_mechanism,
+    plot_cell,
+    plot_across_versions,
+    render_report,
+    archive_report,
+
+
 def csrc_sources():
     return sorted(str(p) for p in Path("csrc").rglob("*") if p.is_file())
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pybind11
 
+from job_clock import job_clock
+
 
 class BuildError(RuntimeError):
     pass
@@ -65,4 +67,5 @@ def main(snakemake):
 
 
 if __name__ == "__main__" and "snakemake" in globals():
-    main(snakemake)  # noqa: F821 -- injected by Snakemake's script directive
+    with job_clock(snakemake, "build"):  # noqa: F821 -- see "Timing isolation" in common.smk
+        main(snakemake)  # noqa: F821 -- injected by Snakemake's script directive

@@ -18,6 +18,7 @@ import torch
 import torch.utils.benchmark as benchmark
 
 from atomic_write import write_json_atomic, write_text_atomic
+from job_clock import job_clock
 from provenance import collect
 
 TECHNIQUE = "mask_indexing"
@@ -123,4 +124,5 @@ def main(snakemake):
 
 
 if __name__ == "__main__" and "snakemake" in globals():
-    main(snakemake)  # noqa: F821 -- injected by Snakemake's script directive
+    with job_clock(snakemake, "timing"):  # noqa: F821 -- see "Timing isolation" in common.smk
+        main(snakemake)  # noqa: F821 -- injected by Snakemake's script directive

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from atomic_write import replace_atomically, write_json_atomic, write_text_atomic
+from job_clock import job_clock
 from provenance import collect
 
 CSV_COLUMNS = ["technique", "variant", "params", "libtorch", "device", "front", "threads",
@@ -79,4 +80,5 @@ def main(snakemake):
 
 
 if __name__ == "__main__" and "snakemake" in globals():
-    main(snakemake)  # noqa: F821 -- injected by Snakemake's script directive
+    with job_clock(snakemake, "timing"):  # noqa: F821 -- see "Timing isolation" in common.smk
+        main(snakemake)  # noqa: F821 -- injected by Snakemake's script directive
