@@ -280,7 +280,8 @@ def test_builds_and_timing_jobs_ran_in_slurm_as_the_profile_asks(slurm_run):
     stamps = job_stamps(workdir)
     assert {s["kind"] for s in stamps} == {"build", "timing"}
     for stamp in stamps:
-        job = jobs[stamp["slurm_job_id"]]  # KeyError: the job did not run in SLURM
+        assert stamp["slurm_job_id"] in jobs, f"{stamp['rule']} {stamp['wildcards']} ran outside SLURM"
+        job = jobs[stamp["slurm_job_id"]]
         assert job["JobState"] == "COMPLETED", job
         if stamp["kind"] == "build":
             assert int(job["NumCPUs"]) == BUILD_CPUS, job
