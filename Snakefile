@@ -14,6 +14,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/provision.smk"
 include: "workflow/rules/build.smk"
 include: "workflow/rules/benchmark.smk"
+include: "workflow/rules/models.smk"
 include: "workflow/rules/report.smk"
 
 

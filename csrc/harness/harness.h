@@ -31,14 +31,9 @@ struct Case {
   std::vector<Variant> variants;  // variants[0] is the reference the others must equal
   // The inputs as tensors, so tests can compute the expected result independently.
   std::vector<std::pair<std::string, at::Tensor>> inputs;
-};
-
-struct Technique {
-  std::string name;
-  std::string claim;                     // which claim of the blog it answers
-  std::vector<std::string> param_names;  // every case must set these
-  std::vector<std::string> variant_names;
-  std::function<Case(const Params&, const at::Device&)> prepare;
+  // 0 and 0: outputs must be equal. Otherwise they must agree within these (at::allclose).
+  double rtol = 0;
+  double atol = 0;
 };
 
 struct Options {
@@ -57,6 +52,19 @@ struct Sample {
   int round = 0;
   int call = 0;
   int64_t ns = 0;
+  std::string shape = "";  // input shape, e.g. "8x64" (claim 1; empty elsewhere)
+  std::string event = "";  // what the runtime did in this call, e.g. "optimized" (claim 1; empty elsewhere)
+};
+
+struct Technique {
+  std::string name;
+  std::string claim;                     // which claim of the blog it answers
+  std::vector<std::string> param_names;  // every case must set these
+  std::vector<std::string> variant_names;
+  std::function<Case(const Params&, const at::Device&)> prepare;
+  // Optional: a technique that times itself (claim 1's scenarios need fresh processes, shape
+  // sequences and per-call mechanism markers); when empty the harness's time_case is used.
+  std::function<std::vector<Sample>(const Params&, const at::Device&, const Options&)> time = nullptr;
 };
 
 extern const char* const kEmptyVariant;

@@ -7,6 +7,7 @@
 
 #include "harness/device.h"
 #include "harness/harness.h"
+#include "techniques/model_variants.h"
 #include "techniques/techniques.h"
 
 namespace py = pybind11;
@@ -67,12 +68,14 @@ py::dict run(const std::string& technique, const py::dict& grid, const std::stri
     threads_used = bench::run_technique(t, cases, options,
                                         [&](const bench::Sample& s) { samples.push_back(s); });
   }
-  py::list variant, params, round, call, ns;
+  py::list variant, params, round, call, shape, event, ns;
   for (const auto& s : samples) {
     variant.append(s.variant);
     params.append(s.params);
     round.append(s.round);
     call.append(s.call);
+    shape.append(s.shape);
+    event.append(s.event);
     ns.append(s.ns);
   }
   py::dict columns;
@@ -80,6 +83,8 @@ py::dict run(const std::string& technique, const py::dict& grid, const std::stri
   columns["params"] = params;
   columns["round"] = round;
   columns["call"] = call;
+  columns["shape"] = shape;
+  columns["event"] = event;
   columns["ns"] = ns;
   columns["threads"] = threads_used;
   return columns;
@@ -116,6 +121,28 @@ py::dict time_python_variants(const py::list& variants, int warmup_rounds, int r
   return columns;
 }
 
+// Claim 1: each variant "ok" or "not available: why" for one model, and what each sets.
+py::dict model_variants(const std::string& model, const std::string& device, const std::string& model_dir,
+                        int64_t bailout_depth) {
+  const at::Device dev = bench::resolve_device(device);
+  const bench::models::ModelFiles files{model_dir, model};
+  py::dict status, settings;
+  for (const auto& name : bench::models::variant_names()) {
+    const std::string why = bench::models::unavailable_reason(name, dev, files);
+    status[py::str(name)] = why.empty() ? std::string("ok") : "not available: " + why;
+  }
+  for (const auto& kv : bench::models::variant_settings(bailout_depth)) settings[py::str(kv.first)] = kv.second;
+  py::dict out;
+  out["variants"] = status;
+  out["settings"] = settings;
+  return out;
+}
+
+// Claim 1: DIR/MODEL.pt (scripted in C++, the native module's weights) and DIR/MODEL.json.
+void export_torchscript(const std::string& dir, const py::dict& values) {
+  bench::models::export_torchscript(bench::models::model_config(to_params(values)), dir);
+}
+
 py::dict techniques() {
   py::dict out;
   for (const auto& t : bench::all_techniques()) {
@@ -140,6 +167,10 @@ PYBIND11_MODULE(libtorch_bench_ext, m) {
   }, "the libtorch version this module was compiled against");
   m.def("harness_empty_variant", [] { return std::string(bench::kEmptyVariant); });
   m.def("techniques", &techniques, "technique -> claim, parameter names, variant names");
+  m.def("model_variants", &model_variants, py::arg("model"), py::arg("device") = "cpu", py::arg("model_dir") = "",
+        py::arg("bailout_depth") = 1, "claim 1: {'variants': name -> 'ok' | 'not available: why', 'settings': ...}");
+  m.def("export_torchscript", &export_torchscript, py::arg("dir"), py::arg("params"),
+        "claim 1: save DIR/MODEL.pt (TorchScript scripted in C++ with the native weights) and DIR/MODEL.json");
   m.def("variant_outputs", &variant_outputs, py::arg("technique"), py::arg("params"), py::arg("device") = "cpu",
         "(outputs, inputs): each variant's output for one parameter set (reference first), and the inputs");
   m.def("check", &check, py::arg("technique"), py::arg("params"), py::arg("device") = "cpu",

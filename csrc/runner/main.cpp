@@ -4,6 +4,12 @@
 //   bench_runner list                   techniques and their variants
 //   bench_runner run --technique T --device D --out FILE [--threads N] [--warmup W]
 //                    [--rounds R] [--calls C] --grid NAME=V1,V2 [--grid ...]
+//   bench_runner export-models --dir DIR --grid model=M [--grid SIZE=V ...]
+//                                       claim 1: save DIR/M.pt (TorchScript scripted by this
+//                                       libtorch, the native module's weights) and DIR/M.json
+//   bench_runner model-variants --device D --model M [--model-dir DIR] [--bailout-depth N]
+//                                       claim 1: each variant "ok" or "not available: why",
+//                                       and what each sets (JSON)
 //
 // Exit codes: 0 done, 2 bad arguments, 3 device unavailable (reason on stderr, no output
 // written), 4 a variant's output differs from the reference, 1 anything else.
@@ -12,11 +18,13 @@
 
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 
 #include "harness/csv.h"
 #include "harness/device.h"
+#include "techniques/model_variants.h"
 #include "techniques/techniques.h"
 
 namespace {
@@ -92,6 +100,62 @@ int run(int argc, char** argv) {
   return 0;
 }
 
+// --flag value pairs after the subcommand; --grid may repeat.
+std::map<std::string, std::string> flags_of(int argc, char** argv, std::vector<bench::Axis>& axes) {
+  std::map<std::string, std::string> flags;
+  for (int i = 2; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (i + 1 >= argc) throw std::invalid_argument("flag " + flag + " needs a value");
+    const std::string value = argv[++i];
+    if (flag == "--grid") axes.push_back(bench::parse_axis(value));
+    else flags[flag] = value;
+  }
+  return flags;
+}
+
+std::string required(const std::map<std::string, std::string>& flags, const std::string& flag) {
+  auto it = flags.find(flag);
+  if (it == flags.end()) throw std::invalid_argument("missing " + flag);
+  return it->second;
+}
+
+int export_models(int argc, char** argv) {
+  std::vector<bench::Axis> axes;
+  const auto flags = flags_of(argc, argv, axes);
+  const std::string dir = required(flags, "--dir");
+  for (const auto& params : bench::cartesian_grid(axes)) {
+    const bench::models::ModelConfig config = bench::models::model_config(params);
+    bench::models::export_torchscript(config, dir);
+    std::cout << dir << "/" << config.name << ".pt: " << bench::models::size_string(config) << std::endl;
+  }
+  return 0;
+}
+
+int model_variants(int argc, char** argv) {
+  std::vector<bench::Axis> axes;
+  auto flags = flags_of(argc, argv, axes);
+  const at::Device device = bench::resolve_device(required(flags, "--device"));
+  const bench::models::ModelFiles files{flags.count("--model-dir") ? flags["--model-dir"] : "",
+                                        required(flags, "--model")};
+  const int64_t depth = flags.count("--bailout-depth") ? std::stoll(flags["--bailout-depth"]) : 1;
+  const auto settings = bench::models::variant_settings(depth);
+  std::cout << "{\"variants\": {";
+  const char* sep = "";
+  for (const auto& name : bench::models::variant_names()) {
+    const std::string why = bench::models::unavailable_reason(name, device, files);
+    std::cout << sep << json_string(name) << ": " << json_string(why.empty() ? "ok" : "not available: " + why);
+    sep = ", ";
+  }
+  std::cout << "}, \"settings\": {";
+  sep = "";
+  for (const auto& kv : settings) {
+    std::cout << sep << json_string(kv.first) << ": " << json_string(kv.second);
+    sep = ", ";
+  }
+  std::cout << "}}" << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -100,7 +164,10 @@ int main(int argc, char** argv) {
     if (command == "info") return info();
     if (command == "list") return list();
     if (command == "run") return run(argc, argv);
-    std::cerr << "usage: bench_runner info | list | run --technique T --device D --out FILE --grid NAME=V1,V2 ...\n";
+    if (command == "export-models") return export_models(argc, argv);
+    if (command == "model-variants") return model_variants(argc, argv);
+    std::cerr << "usage: bench_runner info | list | run --technique T --device D --out FILE --grid NAME=V1,V2 ...\n"
+                 "       | export-models --dir DIR --grid model=M ... | model-variants --device D --model M\n";
     return 2;
   } catch (const bench::DeviceUnavailable& e) {
     std::cerr << "not run: " << e.what() << std::endl;

@@ -5,7 +5,7 @@
 namespace bench {
 
 const std::vector<Technique>& all_techniques() {
-  static const std::vector<Technique> techniques = {batch_from_rows(), mask_indexing()};
+  static const std::vector<Technique> techniques = {model_inference(), batch_from_rows(), mask_indexing()};
   return techniques;
 }
 

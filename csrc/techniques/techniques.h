@@ -8,6 +8,7 @@
 
 namespace bench {
 
+Technique model_inference();  // claim 1
 Technique batch_from_rows();  // claim 2
 Technique mask_indexing();    // claim 3
 

@@ -24,6 +24,10 @@ GRID_AXES = {
     "batch_from_rows": ["B", "N"],
     "mask_indexing": ["rows", "cols", "density", "K"],
 }
+# Claim 1 (model_inference) has no grid: workflow/rules/models.smk runs it, model by model.
+MODEL_INFERENCE = config["techniques"]["model_inference"]
+MODELS = [name for name, spec in MODEL_INFERENCE["models"].items() if spec["enabled"]]
+PYTHON_EXPORT_VARIANTS = {"torchscript_python_export", "aotinductor"}
 
 try:
     check_versions(VERSIONS, read_wheel_table(WHEEL_TABLE), config["libtorch"]["local"])
@@ -34,7 +38,8 @@ except UnknownVersionError as err:
 wildcard_constraints:
     version="[A-Za-z0-9][A-Za-z0-9.+_-]*",
     device="cpu|cuda(:[0-9]+)?",
-    technique="|".join(TECHNIQUES) or "none",
+    technique="|".join(t for t in TECHNIQUES if t in GRID_AXES) or "none",
+    model="|".join(MODELS) or "none",
 
 
 # ---- Timing isolation: a convention every timing rule follows -------------------------
@@ -91,6 +96,40 @@ def grid_args(wildcards):
     ]
     timing = f"--warmup {spec['warmup_rounds']} --rounds {spec['rounds']} --calls {spec['calls_per_round']}"
     return " ".join(axes + [timing])
+
+
+def model_sizes(model):
+    """A model's sizes from the config, in the order the runner records them."""
+    return {k: v for k, v in MODEL_INFERENCE["models"][model].items() if k != "enabled"}
+
+
+def model_grid(wildcards):
+    sizes = model_sizes(wildcards.model)
+    return " ".join(
+        [f"--grid model={wildcards.model}"]
+        + [f"--grid {k}={v}" for k, v in sizes.items()]
+    )
+
+
+def model_inputs(wildcards):
+    """What run_models needs besides the runner: each model's TorchScript file, and
+    for the installed torch its Python export and AOTInductor package if asked for."""
+    files = {
+        "torchscript": expand(
+            "results/models/{version}/{model}.pt",
+            version=wildcards.version,
+            model=MODELS,
+        )
+    }
+    if wildcards.version == "installed" and PYTHON_EXPORT_VARIANTS & set(
+        MODEL_INFERENCE["variants"]
+    ):
+        files["python_exports"] = expand(
+            "results/models/installed/{model}.{kind}",
+            model=MODELS,
+            kind=["python.pt", "aoti.pt2"],
+        )
+    return files
 
 
 def python_front_enabled():

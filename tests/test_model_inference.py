@@ -1,0 +1,180 @@
+"""Claim 1 (model_inference): the native torch::nn models and their TorchScript twins compute
+the same thing, every variant either runs or says why not, and every row carries its input
+shape, the executor's event and (cold start) its process. Through the pybind11 module on the
+installed torch, with tiny models; the pipeline's own run is checked at the end (slow)."""
+
+import sys
+
+import pandas as pd
+import pytest
+import torch
+
+import export_python_models
+import model_zoo
+import run_models
+from conftest import read_json
+
+RTOL, ATOL = 1e-4, 1e-5
+MODELS = {
+    "mlp": {"batch": 4, "features": 16, "hidden": 32, "depth": 2},
+    "cnn": {"batch": 2, "channels": 4, "image": 16},
+    "attention": {"batch": 3, "seq": 8, "dim": 16, "heads": 2, "layers": 2},
+}
+VARIANTS = ["native", "torchscript_default", "torchscript_no_optimize", "torchscript_no_profiling",
+            "torchscript_fusion_on", "torchscript_low_bailout", "torchscript_frozen",
+            "torchscript_python_export", "aotinductor"]
+NOT_AVAILABLE = "not available: "
+
+
+def params(model, scenario="steady", **extra):
+    return {"model": model, "scenario": scenario, **MODELS[model], **extra}
+
+
+def grid(model, scenario, **extra):
+    return {k: [str(v)] for k, v in params(model, scenario, **extra).items()}
+
+
+@pytest.fixture(scope="module")
+def exports(extension, tmp_path_factory):
+    """Each model scripted in C++ and saved (MODEL.pt), scripted again from Python with the
+    weights copied (MODEL.python.pt); the mlp also as an AOTInductor package (the others
+    would take ~10 s each to compile)."""
+    folder = tmp_path_factory.mktemp("models")
+    for model, sizes in MODELS.items():
+        extension.export_torchscript(str(folder), {"model": model, **sizes})
+        module, inputs, expected = export_python_models.load_twin(model, sizes, folder / f"{model}.pt", 8)
+        export_python_models.export_scripted(model, module, inputs, expected, folder / f"{model}.python.pt")
+        if model == "mlp":
+            export_python_models.export_aoti(model, module, inputs, expected, folder / "mlp.aoti.pt2", 8)
+    return folder
+
+
+def test_the_technique_lists_every_variant_native_first(extension):
+    info = extension.techniques()["model_inference"]
+    assert info["claim"] == "1"
+    assert info["variants"] == VARIANTS
+    assert info["params"] == ["model", "scenario"]
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_every_available_variant_computes_what_native_computes(extension, exports, model):
+    status = extension.model_variants(model, "cpu", str(exports))["variants"]
+    outputs, inputs = extension.variant_outputs("model_inference", params(model, model_dir=str(exports)))
+    assert list(outputs)[0] == "native"
+    assert set(outputs) == {v for v, s in status.items() if s == "ok"}
+    x = inputs["x"]
+    assert x.shape[0] == MODELS[model]["batch"]
+    native = outputs["native"]
+    assert native.shape == (MODELS[model]["batch"], model_zoo.CLASSES)
+    assert native.abs().sum() > 0
+    for name, out in outputs.items():
+        torch.testing.assert_close(out, native, rtol=RTOL, atol=ATOL, msg=name)
+    # An independent computation: the Python twin with the weights of the C++-saved file.
+    twin = model_zoo.copy_weights(model_zoo.make_model(model, MODELS[model]), torch.jit.load(str(exports / f"{model}.pt")))
+    with torch.no_grad():
+        torch.testing.assert_close(twin(x), native, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_every_variant_runs_or_says_why_not(extension, exports, model):
+    answer = extension.model_variants(model, "cpu", str(exports))
+    status = answer["variants"]
+    assert list(status) == VARIANTS and set(answer["settings"]) == set(VARIANTS)
+    for name, text in status.items():
+        assert text == "ok" or (text.startswith(NOT_AVAILABLE) and len(text) > len(NOT_AVAILABLE) + 10), (name, text)
+    for name in ("native", "torchscript_default", "torchscript_no_optimize", "torchscript_no_profiling",
+                 "torchscript_frozen", "torchscript_python_export"):
+        assert status[name] == "ok", (name, status[name])
+    assert (status["aotinductor"] == "ok") == (model == "mlp")  # only the mlp's package was compiled
+    if not torch._C._llvm_enabled():  # the PyPI wheels: NNC cannot fuse on the CPU
+        assert "LLVM" in status["torchscript_fusion_on"] and "LLVM" in status["torchscript_low_bailout"]
+    # Without exported files the Python-made variants say so instead of vanishing.
+    bare = extension.model_variants(model, "cpu", "")["variants"]
+    assert bare["torchscript_python_export"].startswith(NOT_AVAILABLE)
+    assert bare["aotinductor"].startswith(NOT_AVAILABLE)
+    # What is available runs.
+    ok = [v for v, s in status.items() if s == "ok"]
+    cols = extension.run("model_inference", grid(model, "steady", model_dir=exports, variants="+".join(ok)),
+                         warmup_rounds=2, rounds=2)
+    assert sorted(set(cols["variant"])) == sorted(ok)
+
+
+def test_changing_shapes_rows_carry_each_shape_and_the_executor_event(extension):
+    cols = extension.run("model_inference", grid("attention", "shapes", variants="native+torchscript_default",
+                                                 shape_count=4, shape_repeats=2), warmup_rounds=2)
+    df = pd.DataFrame({k: cols[k] for k in ("variant", "params", "round", "call", "shape", "event", "ns")})
+    assert (df["shape"] != "").all() and (df["ns"] > 0).all()
+    assert set(df["params"]) == {"batch=3;dim=16;heads=2;layers=2;model=attention;scenario=shapes;seq=8"}
+    for variant, rows in df.groupby("variant"):
+        assert list(rows["call"]) == list(range(2 * 4 + 2 * 5)), variant  # 4 new sizes twice, then all 5 again
+        batches = [int(s.split("x")[0]) for s in rows["shape"]]
+        assert all(s.endswith("x8x16") for s in rows["shape"])
+        assert len(set(batches[:8])) == 4 and 3 not in batches[:8]  # new sizes first, never the base one
+        assert set(batches[8:]) == set(batches[:8]) | {3}
+    assert set(df[df.variant == "native"]["event"]) == {""}
+
+
+def test_cold_start_rows_are_numbered_by_process_and_call(extension):
+    for variant in ("native", "torchscript_default"):
+        cols = extension.run("model_inference", grid("mlp", "cold", variants=variant, process=3, calls=6))
+        assert cols["round"] == [3] * 6 and cols["call"] == list(range(6))
+        assert set(cols["shape"]) == {"4x16"}
+        assert set(cols["params"]) == {"batch=4;depth=2;features=16;hidden=32;model=mlp;scenario=cold"}
+    # The profiling executor's first call profiles, the second optimizes, then nothing happens.
+    # (In this process the default variant's module is fresh, so its executor starts anew.)
+    assert cols["event"][0] == "profiling"
+    assert "optimized" in cols["event"][1]
+    assert cols["event"][2:] == [""] * 4
+
+
+def test_bad_parameters_are_rejected(extension):
+    with pytest.raises(ValueError, match="scenario"):
+        extension.run("model_inference", grid("mlp", "warm"))
+    with pytest.raises(ValueError, match="one variant per process"):
+        extension.run("model_inference", grid("mlp", "cold", variants="native+torchscript_default"))
+    with pytest.raises(ValueError, match="needs parameter .features."):
+        extension.run("model_inference", {"model": ["mlp"], "scenario": ["steady"], "batch": ["2"]})
+
+
+def test_run_models_starts_a_fresh_process_per_cold_round_and_variant():
+    variants = {"mlp": ["native", "torchscript_default"], "cnn": ["native"]}
+    jobs = run_models.plan_jobs(["mlp", "cnn"], variants, processes=5)
+    cold = [j for j in jobs if j["scenario"] == "cold"]
+    assert len(cold) == 5 * 3 and all(len(j["variants"]) == 1 for j in cold)
+    assert sorted({j["process"] for j in cold}) == list(range(5))
+    assert [j["process"] for j in cold] == sorted(j["process"] for j in cold)  # process index outermost
+    steady = [j for j in jobs if j["scenario"] == "steady"]
+    assert [(j["model"], j["variants"]) for j in steady] == [("mlp", variants["mlp"]), ("cnn", ["native"])]
+    assert len([j for j in jobs if j["scenario"] == "shapes"]) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("version", ["1.8.1", "installed"])
+def test_the_pipeline_measures_claim_1_on_the_cpu(pipeline_run, version):
+    import yaml
+
+    spec = yaml.safe_load((pipeline_run / "config" / "test.yaml").read_text())["techniques"]["model_inference"]
+    df = pd.read_csv(pipeline_run / f"results/raw/{version}/cpu/model_inference.csv", keep_default_na=False)
+    prov = read_json(pipeline_run / f"results/raw/{version}/cpu/model_inference.json")
+    assert prov["status"] == "ok" and prov["samples"] == len(df)
+    assert sorted(prov["variants"]) == sorted(VARIANTS)
+    ran = {v for v, s in prov["variants"].items() if s == "ok"}
+    assert set(df["variant"]) == ran and "native" in ran and "torchscript_default" in ran
+    for name, text in prov["variants"].items():
+        assert text == "ok" or text.startswith(NOT_AVAILABLE), (name, text)
+    if version == "installed":
+        assert {"torchscript_python_export", "aotinductor"} <= ran
+    else:
+        assert prov["variants"]["aotinductor"].startswith(NOT_AVAILABLE)
+    assert (df["shape"] != "").all()
+    df["scenario"] = df["params"].str.extract(r"scenario=(\w+)")[0]
+    df["model"] = df["params"].str.extract(r"model=(\w+)")[0]
+    assert set(df["scenario"]) == {"cold", "steady", "shapes"} and set(df["model"]) == set(MODELS)
+    cut = {(t["model"], t["scenario"], t["variant"], t["process"]) for t in prov["truncated_by_budget"]}
+    for (model, variant), rows in df[df.scenario == "cold"].groupby(["model", "variant"]):
+        assert sorted(set(rows["round"])) == list(range(spec["processes"]))
+        for process, calls in rows.groupby("round")["call"]:
+            if (model, "cold", variant, process) not in cut:
+                assert list(calls) == list(range(spec["cold_calls"])), (model, variant, process)
+    default = df[(df.scenario == "cold") & (df.variant == "torchscript_default") & (df.call == 0)]
+    assert (default["event"] == "profiling").all()

@@ -1,0 +1,66 @@
+rule export_torchscript:
+    """Claim 1: one model scripted by one libtorch's runner, saved as TorchScript with
+    the native module's seeded weights (MODEL.pt), and its sizes (MODEL.json)."""
+    input:
+        runner="results/build/{version}/bench_runner",
+    output:
+        torchscript="results/models/{version}/{model}.pt",
+        sizes="results/models/{version}/{model}.json",
+    log:
+        "results/logs/models/{version}/{model}.torchscript.log",
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 1
+    params:
+        grid=model_grid,
+    script:
+        "../scripts/export_torchscript.py"
+
+
+rule export_python_models:
+    """Claim 1, installed torch: the same model and weights exported from Python, as
+    torch.jit.script (MODEL.python.pt) and an AOTInductor package (MODEL.aoti.pt2)."""
+    input:
+        torchscript="results/models/installed/{model}.pt",
+        sizes="results/models/installed/{model}.json",
+    output:
+        python_export="results/models/installed/{model}.python.pt",
+        aoti_package="results/models/installed/{model}.aoti.pt2",
+    log:
+        "results/logs/models/installed/{model}.python.log",
+    conda:
+        "../envs/pipeline.yaml"
+    # Compiles (inductor runs a C++ compiler): a build, never beside a timing job.
+    threads: BUILD_THREADS
+    params:
+        sizes=lambda wc: model_sizes(wc.model),
+        threads=config["threads"],
+        max_batch=config["techniques"]["model_inference"]["max_batch"],
+    script:
+        "../scripts/export_python_models.py"
+
+
+rule run_models:
+    """Claim 1: every model and variant on one libtorch and device, cold start (fresh
+    processes), steady state and changing shapes: one CSV row per call with its shape and
+    the graph executor's event, and the provenance (variants not available, and why)."""
+    input:
+        unpack(model_inputs),
+        runner="results/build/{version}/bench_runner",
+    output:
+        samples="results/raw/{version}/{device}/model_inference.csv",
+        provenance="results/raw/{version}/{device}/model_inference.json",
+    log:
+        "results/logs/run/{version}/{device}/model_inference.log",
+    conda:
+        "../envs/pipeline.yaml"
+    # A timing rule: runs alone on the machine (see 'Timing isolation' in common.smk).
+    threads: TIMING_THREADS
+    params:
+        spec=config["techniques"]["model_inference"],
+        models=lambda wc: {m: model_sizes(m) for m in MODELS},
+        model_dir=lambda wc: f"results/models/{wc.version}",
+        threads=config["threads"],
+        config_hash=config_hash(),
+    script:
+        "../scripts/run_models.py"
