@@ -10,7 +10,7 @@ CORES ?= all
 SNAKEMAKE := $(BIN)/snakemake
 APT_PACKAGES := $(shell grep -v '^\#' deps/apt-packages.txt)
 
-.PHONY: setup report test lint clean-results
+.PHONY: setup report test lint clean-results retry-failed
 
 setup: $(VENV)/.deps-installed $(VENV)/.apt-installed
 
@@ -41,6 +41,10 @@ lint: setup
 
 test: setup lint
 	$(BIN)/pytest
+
+# Redo what a run recorded as failed (a version that could not be provisioned or built).
+retry-failed: setup
+	$(SNAKEMAKE) --cores $(CORES) --forcerun $$(cat results/failed_targets.txt)
 
 clean-results:
 	rm -rf results .snakemake

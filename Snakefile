@@ -24,3 +24,7 @@ rule all:
         all_benchmark_outputs(),
         "results/build/python/libtorch_bench_ext.so",
         all_report_outputs(),
+
+
+onsuccess:
+    fail_on_recorded_failures()

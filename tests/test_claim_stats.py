@@ -198,3 +198,24 @@ def test_summary_statistics():
     row = summary.iloc[0]
     assert row.n == 10 and row.median_ns == 100 and row.max_ns == 5000 and row.spikes == 1 and row.iqr_ns == 0
     assert row.cv == pytest.approx(np.std([100] * 9 + [5000], ddof=1) / 590)
+
+
+def test_results_from_other_machines_or_commits_are_flagged_not_mixed_silently():
+    import pandas as pd
+
+    from report_data import mixed_provenance
+
+    base = {"status": "ok", "front": "cpp", "host": "a", "cpu_model": "X", "git_commit": "c1", "config_hash": "h1"}
+    runs = pd.DataFrame([
+        {**base, "version": "1.8.1", "device": "cpu", "technique": "batch_from_rows"},
+        {**base, "version": "installed", "device": "cpu", "technique": "batch_from_rows"},
+        {**base, "version": "installed", "device": "cuda", "technique": "batch_from_rows", "status": "not run",
+         "host": "", "git_commit": "c9"},  # a cell with no samples cannot mix anything
+    ])
+    assert mixed_provenance(runs) == []
+    runs.loc[1, "git_commit"] = "c2"
+    runs.loc[1, "host"] = "b"
+    notes = mixed_provenance(runs)
+    assert len(notes) == 2
+    assert "2 different machines" in notes[0] and "installed/cpu/batch_from_rows" in notes[0]
+    assert "2 different commits" in notes[1] and "c1: 1.8.1/cpu/batch_from_rows" in notes[1]

@@ -3,7 +3,6 @@ the same thing, every variant either runs or says why not, and every row carries
 shape, the executor's event and (cold start) its process. Through the pybind11 module on the
 installed torch, with tiny models; the pipeline's own run is checked at the end (slow)."""
 
-import sys
 
 import pandas as pd
 import pytest

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <sstream>
+#include <thread>
 
 #include "harness/device.h"
 
@@ -103,7 +104,11 @@ int run_technique(const Technique& technique, const std::vector<Params>& grid, c
         technique.time ? technique.time(params, device, options) : time_case(technique, params, device, options);
     for (const Sample& s : samples) {
       emit(s);
-      if (options.abort_after_samples >= 0 && ++emitted >= options.abort_after_samples) std::abort();
+      ++emitted;
+      if (options.abort_after_samples >= 0 && emitted >= options.abort_after_samples) std::abort();
+      if (options.hang_after_samples >= 0 && emitted >= options.hang_after_samples) {
+        for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
     }
   }
   return threads;

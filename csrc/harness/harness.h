@@ -42,7 +42,9 @@ struct Options {
   int warmup_rounds = 2;
   int rounds = 10;
   int calls_per_round = 1;
-  int64_t abort_after_samples = -1;  // test-only fault switch: abort() after this many samples
+  // Test-only fault switches: abort(), or hang until killed, once this many samples are taken.
+  int64_t abort_after_samples = -1;
+  int64_t hang_after_samples = -1;
 };
 
 struct Sample {

@@ -83,6 +83,7 @@ int run(int argc, char** argv) {
     else if (flag == "--calls") options.calls_per_round = std::stoi(value);
     else if (flag == "--grid") axes.push_back(bench::parse_axis(value));
     else if (flag == "--abort-after-samples") options.abort_after_samples = std::stoll(value);
+    else if (flag == "--hang-after-samples") options.hang_after_samples = std::stoll(value);
     else throw std::invalid_argument("unknown flag " + flag);
   }
   if (technique.empty() || out_path.empty()) throw std::invalid_argument("run needs --technique and --out");
@@ -94,6 +95,7 @@ int run(int argc, char** argv) {
   if (!out) throw std::runtime_error("cannot write " + out_path);
   bench::RunContext ctx{libtorch_version(), options.device, "cpp", options.threads};
   bench::write_csv_header(out);
+  out.flush();  // the file shows a run in progress; it is renamed into place only when complete
   bench::run_technique(t, grid, options, [&](const bench::Sample& s) { bench::write_csv_row(out, ctx, s); });
   out.close();
   if (!out) throw std::runtime_error("writing " + out_path + " failed");

@@ -15,7 +15,6 @@ rule run_technique:
     params:
         grid=grid_args,
         threads=config["threads"],
-        config_hash=config_hash(),
     script:
         "../scripts/run_technique.py"
 
@@ -32,11 +31,10 @@ rule run_python_front:
         "results/logs/run/installed/{device}/mask_indexing.python.log",
     conda:
         "../envs/pipeline.yaml"
+    # A timing rule: runs alone on the machine (see 'Timing isolation' in common.smk).
+    threads: TIMING_THREADS
     params:
         spec=config["techniques"]["mask_indexing"],
         threads=config["threads"],
-        config_hash=config_hash(),
-    # A timing rule: runs alone on the machine (see 'Timing isolation' in common.smk).
-    threads: TIMING_THREADS
     script:
         "../scripts/python_front.py"

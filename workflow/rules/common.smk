@@ -1,12 +1,15 @@
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
+from failures import failed_cells, retry_targets  # noqa: E402
 from libtorch_source import (
     UnknownVersionError,
     check_versions,
@@ -28,6 +31,12 @@ GRID_AXES = {
 MODEL_INFERENCE = config["techniques"]["model_inference"]
 MODELS = [name for name, spec in MODEL_INFERENCE["models"].items() if spec["enabled"]]
 PYTHON_EXPORT_VARIANTS = {"torchscript_python_export", "aotinductor"}
+
+if config["threads"] > (os.cpu_count() or 1):
+    logger.warning(
+        f"config threads={config['threads']} exceeds this machine's {os.cpu_count()} cores: "
+        "timings will include oversubscription (each result's JSON records this warning)."
+    )
 
 try:
     check_versions(VERSIONS, read_wheel_table(WHEEL_TABLE), config["libtorch"]["local"])
@@ -134,7 +143,9 @@ def model_inputs(wildcards):
 
 def python_front_enabled():
     spec = config["techniques"]["mask_indexing"]
-    return "installed" in VERSIONS and spec["enabled"] and spec["python_front"]["enabled"]
+    return (
+        "installed" in VERSIONS and spec["enabled"] and spec["python_front"]["enabled"]
+    )
 
 
 def all_benchmark_outputs():
@@ -145,10 +156,25 @@ def all_benchmark_outputs():
         technique=TECHNIQUES,
     )
     if python_front_enabled():
-        outputs += expand("results/raw/installed/{device}/mask_indexing.python.csv", device=DEVICES)
+        outputs += expand(
+            "results/raw/installed/{device}/mask_indexing.python.csv", device=DEVICES
+        )
     return outputs
 
 
-def config_hash():
-    """Identifies the configuration a result was measured under (recorded in provenance)."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+def fail_on_recorded_failures():
+    """After a run: cells that failed (a version not provisioned or not built) are in the
+    results with their reason, so the others were measured; still, the run must not look
+    clean. List them, write the retry targets and exit non-zero."""
+    failed = failed_cells("results/raw")
+    if not failed:
+        return
+    targets = retry_targets("results", VERSIONS)
+    Path("results/failed_targets.txt").write_text("\n".join(targets) + "\n")
+    lines = [f"  {path}: {reason}" for path, reason in failed]
+    raise WorkflowError(
+        f"{len(failed)} cell(s) failed and are recorded as such (everything else was measured):\n"
+        + "\n".join(lines)
+        + "\nFix the cause, then redo them with: make retry-failed "
+        "(snakemake --cores all --forcerun $(cat results/failed_targets.txt))"
+    )

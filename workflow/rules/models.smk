@@ -61,6 +61,5 @@ rule run_models:
         models=lambda wc: {m: model_sizes(m) for m in MODELS},
         model_dir=lambda wc: f"results/models/{wc.version}",
         threads=config["threads"],
-        config_hash=config_hash(),
     script:
         "../scripts/run_models.py"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pybind11
 
+from failures import first_error_line, write_failed_runner
 from job_clock import job_clock
 
 
@@ -61,9 +62,23 @@ def build(manifest, source_dir, build_dir, target, output, jobs, log):
 
 def main(snakemake):
     manifest = json.loads(Path(snakemake.input.manifest).read_text())
+    target, output = snakemake.params.target, snakemake.output[0]
     with open(snakemake.log[0], "w") as log:
-        build(manifest, snakemake.params.source_dir, snakemake.params.build_dir,
-              snakemake.params.target, snakemake.output[0], snakemake.threads, log)
+        if manifest.get("status") == "failed":
+            reason = f"libtorch {manifest['requested']} could not be provisioned: {manifest['reason']}"
+        else:
+            try:
+                build(manifest, snakemake.params.source_dir, snakemake.params.build_dir, target, output,
+                      snakemake.threads, log)
+                return
+            except BuildError as err:
+                print(f"ERROR: {err}", file=log, flush=True)
+                reason = f"build failed: {first_error_line(log.name)} (full log: {log.name})"
+        # Only a runner can stand in for itself; the Python module has no stand-in.
+        if target != "bench_runner":
+            raise BuildError(reason)
+        print(f"recording the failure in {output}: {reason}", file=log)
+        write_failed_runner(output, reason)
 
 
 if __name__ == "__main__" and "snakemake" in globals():

@@ -1,6 +1,8 @@
 """Where and how a result was measured: machine, versions, commit, configuration."""
 
 import datetime
+import hashlib
+import json
 import os
 import platform
 import socket
@@ -39,11 +41,28 @@ def machine():
     }
 
 
-def collect(config_hash, **extra):
+def config_hash(config):
+    """Identifies the whole configuration a result was measured under. Computed inside the
+    job, not passed as a rule parameter: as a parameter, any config edit (a report threshold)
+    would re-run every measurement."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def thread_warnings(threads):
+    """Asking for more intra-op threads than the machine has cores measures oversubscription."""
+    cores = os.cpu_count() or 1
+    if threads > cores:
+        return [f"threads ({threads}) exceed this machine's cores ({cores}): samples include oversubscription"]
+    return []
+
+
+def collect(config_hash, threads, **extra):
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "git_commit": git_commit(),
         "config_hash": config_hash,
+        "threads": threads,
+        "warnings": thread_warnings(threads),
         **machine(),
         **extra,
     }

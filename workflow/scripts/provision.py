@@ -223,12 +223,14 @@ def provision(version, cfg, wheels, log=sys.stderr):
 
 def main(snakemake):
     cfg = snakemake.config["libtorch"]
+    version = snakemake.wildcards.version
     with open(snakemake.log[0], "w") as log:
         try:
-            manifest = provision(snakemake.wildcards.version, cfg, read_wheel_table(snakemake.input.table), log)
-        except Exception as err:  # the log keeps the cause; the job fails with it
+            manifest = {**provision(version, cfg, read_wheel_table(snakemake.input.table), log), "status": "ok"}
+        except (ProvisionError, OSError, subprocess.SubprocessError) as err:
+            # Recorded, not fatal: the other versions go on and the report names the cause.
             print(f"ERROR: {err}", file=log)
-            raise
+            manifest = {"requested": version, "status": "failed", "reason": str(err)}
         print(json.dumps(manifest, indent=2), file=log)
     write_json_atomic(snakemake.output.manifest, manifest)
 

@@ -19,7 +19,7 @@ import torch.utils.benchmark as benchmark
 
 from atomic_write import write_json_atomic, write_text_atomic
 from job_clock import job_clock
-from provenance import collect
+from provenance import collect, config_hash
 
 TECHNIQUE = "mask_indexing"
 AXES = ["rows", "cols", "density", "K"]
@@ -83,12 +83,12 @@ def time_case(env, params, rounds, warmup_rounds, device, autorange_seconds):
     return rows, autorange
 
 
-def run(module_path, spec, device, threads, samples_out, provenance_out, config_hash):
+def run(module_path, spec, device, threads, samples_out, provenance_out, cfg_hash):
     record = {"technique": TECHNIQUE, "front": "python", "device": device, "threads": threads,
               "torch": torch.__version__}
     if device.startswith("cuda") and not torch.cuda.is_available():
         write_text_atomic(samples_out, ",".join(CSV_COLUMNS) + "\n")
-        write_json_atomic(provenance_out, collect(config_hash, status="not run",
+        write_json_atomic(provenance_out, collect(cfg_hash, status="not run",
                                                   reason="no CUDA device (installed torch sees none)",
                                                   samples=0, **record))
         return
@@ -112,7 +112,7 @@ def run(module_path, spec, device, threads, samples_out, provenance_out, config_
         technique=TECHNIQUE, libtorch=libtorch, device=device, front="python",
         threads=torch.get_num_threads(), call=0, shape="", event="")[CSV_COLUMNS]
     write_text_atomic(samples_out, samples.to_csv(index=False))
-    write_json_atomic(provenance_out, collect(config_hash, status="ok", reason="", samples=len(samples),
+    write_json_atomic(provenance_out, collect(cfg_hash, status="ok", reason="", samples=len(samples),
                                               timer_cross_check=cross_check, **record))
 
 
@@ -120,7 +120,7 @@ def main(snakemake):
     with open(snakemake.log[0], "w") as log:
         sys.stderr = log
         run(snakemake.input.module, snakemake.params.spec, snakemake.wildcards.device, snakemake.params.threads,
-            snakemake.output.samples, snakemake.output.provenance, snakemake.params.config_hash)
+            snakemake.output.samples, snakemake.output.provenance, config_hash(snakemake.config))
 
 
 if __name__ == "__main__" and "snakemake" in globals():

@@ -15,11 +15,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import yaml
 
 from provenance import git_commit
-from report_data import load_comparisons, parse_params, read_table, version_key
+from report_data import load_comparisons, mixed_provenance, parse_params, read_table, version_key
 
 VERDICT_CLASS = {"holds": "holds", "reversed": "reversed", "no clear difference": "unclear", "not run": "notrun"}
 CSS = """
@@ -31,7 +30,7 @@ th,td{border:1px solid #d0d7de;padding:3px 7px;vertical-align:top;text-align:lef
 th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .v{display:inline-block;padding:0 6px;border-radius:9px;font-size:.85em;font-weight:600;white-space:nowrap}
 .holds{background:#dafbe1;color:#116329}.reversed{background:#ffebe9;color:#a40e26}
-.unclear{background:#eaeef2;color:#424a53}.notrun{background:#fff8c5;color:#7d4e00}.mixed{background:#fbefff;color:#6e40c9}
+.unclear{background:#eaeef2;color:#424a53}.notrun{background:#fff8c5;color:#7d4e00}.mixed{background:#fbefff;color:#6e40c9}.warning{border:2px solid #bf8700;background:#fff8c5;padding:.5em 1em;margin:1em 0}
 figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #eaeef2}
 figcaption{font-size:.9em;color:#3d444d;max-width:900px}blockquote{border-left:4px solid #d0d7de;margin:0;
 padding:.2em 1em;color:#57606a}.answer{font-size:1.05em;background:#f6f8fa;padding:.6em 1em;border-radius:6px}
@@ -339,6 +338,12 @@ def render(claims, runs, mech, comparisons_path, figures, caption_dir, config, s
         f"clearly slower); {badge('reversed')} it lies below {float(settings['reversed_below']):g} (the opposite "
         f"of the claim); {badge('no clear difference')} anything else; {badge('not run')} nothing was measured, "
         "with the reason. Method details are at the end.</p>")
+    mixed = mixed_provenance(runs)
+    if mixed:  # before any verdict: a reader must know the numbers were not taken together
+        parts.append("<div class='warning' id='mixed-provenance'><strong>Mixed provenance.</strong> "
+                     + " ".join(esc(m) for m in mixed)
+                     + " Compare verdicts across these groups with care, or rerun everything together "
+                     "(<code>snakemake --cores all --forceall</code>).</div>")
     parts.append("<h2>At a glance</h2>" + glance_table(claims, comparisons, claim_info))
     for claim in ("1", "2", "3"):
         info = claim_info[claim]

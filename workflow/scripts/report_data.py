@@ -168,3 +168,26 @@ def read_table(path):
     dtypes = {c: str for c in TEXT_COLUMNS if c in header}
     table = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values={c: [""] for c in header if c not in dtypes})
     return table
+
+
+# What must be the same for results to be compared side by side.
+PROVENANCE_KEYS = {"host": "machines", "cpu_model": "CPU models", "git_commit": "commits",
+                   "config_hash": "configurations"}
+
+
+def mixed_provenance(runs):
+    """One sentence per provenance key on which the measured runs differ: results from other
+    machines, commits or configurations are flagged, never mixed silently."""
+    measured = runs[runs.status == "ok"]
+    notes = []
+    for key, what in PROVENANCE_KEYS.items():
+        values = measured[key].astype(str)
+        distinct = sorted(set(values) - {""})
+        if len(distinct) > 1:
+            groups = "; ".join(
+                f"{value}: " + ", ".join(f"{r.version}/{r.device}/{r.technique}"
+                                         + ("" if r.front == "cpp" else f" ({r.front})")
+                                         for r in measured[values == value].itertuples())
+                for value in distinct)
+            notes.append(f"These results come from {len(distinct)} different {what} ({groups}).")
+    return notes

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from atomic_write import replace_atomically, write_json_atomic, write_text_atomic
+from atomic_write import replace_atomically, write_json_atomic
 from job_clock import job_clock
-from provenance import collect
-from run_technique import CSV_COLUMNS, DEVICE_UNAVAILABLE, RunError, check_samples, runner_info
+from provenance import collect, config_hash
+from run_technique import DEVICE_UNAVAILABLE, RunError, check_samples, record_without_samples, runner_info
 
 TECHNIQUE = "model_inference"
 PYTHON_EXPORT_VARIANTS = ("torchscript_python_export", "aotinductor")
@@ -40,12 +40,6 @@ SCENARIOS = {
     "shapes": "after warm-up at the base shape: shape_count new batch sizes, each shape_repeats times, "
               "then every size seen again in another order; one process per variant",
 }
-
-
-def record_without_samples(samples_out, provenance_out, config_hash, status, reason, **record):
-    """A header-only CSV and the reason, for a cell that has no samples."""
-    write_text_atomic(samples_out, ",".join(CSV_COLUMNS) + "\n")
-    write_json_atomic(provenance_out, collect(config_hash, status=status, reason=reason, samples=0, **record))
 
 
 def variant_status(runner, device, model, model_dir, bailout_depth, log):
@@ -101,12 +95,12 @@ def merge_statuses(by_model, configured):
     return merged
 
 
-def run(runner, version, device, threads, spec, models, model_dir, samples_out, provenance_out, config_hash, log):
+def run(runner, version, device, threads, spec, models, model_dir, samples_out, provenance_out, cfg_hash, log):
     info = runner_info(runner)
     base = {"technique": TECHNIQUE, "device": device, "threads": threads, "runner": info}
     if "not_built" in info:
         print(f"FAILED: {info['not_built']}", file=log)
-        record_without_samples(samples_out, provenance_out, config_hash, "failed", info["not_built"], **base)
+        record_without_samples(samples_out, provenance_out, cfg_hash, "failed", info["not_built"], **base)
         return
     started = time.monotonic()
     load_before = os.getloadavg()
@@ -115,7 +109,7 @@ def run(runner, version, device, threads, spec, models, model_dir, samples_out, 
     for model in models:
         code, answer = variant_status(runner, device, model, model_dir, spec["bailout_depth"], log)
         if code == DEVICE_UNAVAILABLE:
-            record_without_samples(samples_out, provenance_out, config_hash, "not run",
+            record_without_samples(samples_out, provenance_out, cfg_hash, "not run",
                                    answer.removeprefix("not run: "), **base)
             return
         if code != 0:
@@ -173,14 +167,14 @@ def run(runner, version, device, threads, spec, models, model_dir, samples_out, 
                                           "shape_count", "shape_repeats", "bailout_depth", "budget_seconds")},
         "truncated_by_budget": truncated,
     })
-    write_json_atomic(provenance_out, collect(config_hash, status="ok", reason="", samples=count, **record))
+    write_json_atomic(provenance_out, collect(cfg_hash, status="ok", reason="", samples=count, **record))
 
 
 def main(snakemake):
     with open(snakemake.log[0], "w") as log:
         run(snakemake.input.runner, snakemake.wildcards.version, snakemake.wildcards.device,
             snakemake.params.threads, snakemake.params.spec, snakemake.params.models, snakemake.params.model_dir,
-            snakemake.output.samples, snakemake.output.provenance, snakemake.params.config_hash, log)
+            snakemake.output.samples, snakemake.output.provenance, config_hash(snakemake.config), log)
 
 
 if __name__ == "__main__" and "snakemake" in globals():
