@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
@@ -202,7 +203,9 @@ def _model_cases(samples):
     df["scenario"] = df["scenario"].astype(str)
     # Cases that differ in more than model and scenario (e.g. a batch size) are told apart.
     extra = [c for c in table.columns if c not in ("model", "scenario")]
-    df["panel"] = df["model"] + ("" if not extra else " · " + df[extra].astype(str).agg(" ".join, axis=1))
+    # Models have different size parameters: a model's row leaves the others' empty (NaN).
+    sizes = df[extra].apply(lambda row: " ".join(str(v) for v in row if pd.notna(v) and v != ""), axis=1)
+    df["panel"] = df["model"] + ("" if not extra else " · " + sizes)
     return df
 
 
