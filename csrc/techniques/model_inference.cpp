@@ -10,8 +10,9 @@
 //           again in another order; one variant after the other, call = index in the sequence
 //
 // Every row carries the input shape and what the graph executor did in that call (see
-// ExecutorProbe). Outputs are compared with the native module's (kRtol, kAtol): before timing
-// in steady, after timing in cold and shapes (a check before would warm the process up).
+// ExecutorProbe). Outputs are compared with the native module's (kRtol, kAtol): before and
+// after timing in steady, after timing in cold and shapes (a check before would warm the
+// process up).
 //
 // Parameters: model, scenario and the model's sizes (the CSV's params); variants ('+'-separated,
 // default: every variant available here), model_dir (exported files; default: TorchScript is
@@ -197,7 +198,7 @@ std::vector<Sample> run_steady(const Plan& plan, const at::Device& device, const
   std::vector<Sample> samples;
   std::vector<int64_t> calls(n, 0), spent(n, 0);
   std::vector<bool> going(n, true);
-  at::Tensor keep_alive;
+  std::vector<at::Tensor> last(n);
   for (int round = 0; round < options.rounds; ++round) {
     const size_t first = static_cast<size_t>(round) % n;  // each variant runs first, last and in between
     for (size_t k = 0; k < n; ++k) {
@@ -210,9 +211,15 @@ std::vector<Sample> run_steady(const Plan& plan, const at::Device& device, const
         ++calls[i];
         spent[i] += t.ns;
         samples.push_back(make_sample(plan, v.name, round, call, t, shape));
-        keep_alive = std::move(t.out);  // the previous result is freed here, outside the sample
+        last[i] = std::move(t.out);  // the previous result is freed here, outside the sample
       }
     }
+  }
+  // Again after timing: the optimized (or fused) graphs compute what the first call did.
+  for (size_t i = 0; i < n; ++i) {
+    if (last[i].defined() && !models::outputs_match(expected, last[i]))
+      throw MismatchError(std::string(kTechnique) + ", variant " + variants[i].name + ", params " +
+                          plan.csv_params + ": output differs from native after the timed calls");
   }
   return samples;
 }
