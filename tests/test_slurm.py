@@ -221,8 +221,10 @@ def slurm_cluster(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def slurm_run(slurm_cluster, tmp_path_factory):
-    """The test config through the SLURM profile: (workdir, seconds, SLURM's job records)."""
+def slurm_run(pipeline_run, slurm_cluster, tmp_path_factory):
+    """The test config through the SLURM profile: (workdir, seconds, SLURM's job records).
+    After the local run (pipeline_run), whose compiled objects (ccache) and AOTInductor
+    kernels the SLURM jobs reuse: the SLURM run measures the submission, not compilers."""
     workdir = copy_workflow(tmp_path_factory.mktemp("slurm_pipeline"))
     cmd = ["timeout", "-s", "KILL", str(RUN_LIMIT_S), *SNAKEMAKE, "--profile", "workflow/profiles/slurm",
            *SLURM_TEST_ARGS, "--configfile", "config/test.yaml"]
