@@ -38,6 +38,7 @@ def small_config(**overrides):
     cfg = yaml.safe_load((Path(__file__).parent.parent / "config" / "test.yaml").read_text())
     cfg["devices"] = ["cpu"]
     cfg["techniques"]["mask_indexing"]["python_front"] = {"enabled": False}
+    cfg["techniques"]["model_inference"]["enabled"] = False  # claim 1 has tests of its own; keep these quick
     for key, value in overrides.items():
         cfg[key] = value
     return cfg
