@@ -11,6 +11,7 @@ and case; both medians go into the provenance JSON."""
 import importlib
 import itertools
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -85,7 +86,7 @@ def time_case(env, params, rounds, warmup_rounds, device, autorange_seconds):
 
 def run(module_path, spec, device, threads, samples_out, provenance_out, cfg_hash):
     record = {"technique": TECHNIQUE, "front": "python", "device": device, "threads": threads,
-              "torch": torch.__version__}
+              "torch": torch.__version__, "libtorch": torch.__version__.split("+")[0]}
     if device.startswith("cuda") and not torch.cuda.is_available():
         write_text_atomic(samples_out, ",".join(CSV_COLUMNS) + "\n")
         write_json_atomic(provenance_out, collect(cfg_hash, status="not run",
@@ -93,6 +94,7 @@ def run(module_path, spec, device, threads, samples_out, provenance_out, cfg_has
                                                   samples=0, **record))
         return
     torch.set_num_threads(threads)
+    started = time.monotonic()
     ext = load_extension(module_path)
     libtorch = torch.__version__.split("+")[0]
     frames, cross_check = [], []
@@ -100,7 +102,7 @@ def run(module_path, spec, device, threads, samples_out, provenance_out, cfg_has
         params = dict(zip(AXES, values))
         key = canonical(params)
         env = case_globals(ext, params, device)
-        rows, autorange = time_case(env, params, spec["rounds"], spec["warmup_rounds"], device,
+        rows, autorange = time_case(env, params, spec["python_front"]["rounds"], spec["warmup_rounds"], device,
                                     spec["python_front"]["autorange_seconds"])
         df = pd.DataFrame(rows, columns=["variant", "round", "ns"])
         frames.append(df.assign(params=key))
@@ -113,6 +115,7 @@ def run(module_path, spec, device, threads, samples_out, provenance_out, cfg_has
         threads=torch.get_num_threads(), call=0, shape="", event="")[CSV_COLUMNS]
     write_text_atomic(samples_out, samples.to_csv(index=False))
     write_json_atomic(provenance_out, collect(cfg_hash, status="ok", reason="", samples=len(samples),
+                                              wall_seconds=round(time.monotonic() - started, 3),
                                               timer_cross_check=cross_check, **record))
 
 

@@ -68,7 +68,7 @@ def read_runs(paths):
             "front": front,
             "status": record.get("status", "unknown"),
             "reason": record.get("reason", "") or "",
-            "libtorch": str(runner.get("libtorch") or record.get("torch") or record.get("libtorch") or ""),
+            "libtorch": str(runner.get("libtorch") or record.get("libtorch") or record.get("torch", "").split("+")[0] or ""),
             "samples": record.get("samples", 0),
             "date": record.get("date", ""),
             "git_commit": record.get("git_commit", ""),
