@@ -221,54 +221,62 @@ def _claim1_legend(fig, variants, extra=()):
                frameon=False)
 
 
-def claim1_latency_per_call(samples, title, path, dpi):
+def _claim1_grid(samples, scenarios_wanted):
+    """The claim-1 cases and one axes per (model panel, scenario) for the scenarios measured,
+    or None when none of `scenarios_wanted` was measured."""
     df = _model_cases(samples)
     panels = sorted(df["panel"].unique())
-    scenarios = [s for s in ("cold", "shapes") if s in set(df["scenario"])]
+    scenarios = [s for s in scenarios_wanted if s in set(df["scenario"])]
     if not scenarios:
-        return placeholder(path, "Claim 1 — latency per call", f"{title}: no cold-start or shape-change scenario "
-                           "was measured.", dpi)
-    variants = _variant_order(df)
+        return None
     fig, axes = plt.subplots(len(panels), len(scenarios), figsize=(6.2 * len(scenarios), 3.1 * len(panels) + 0.5),
                              squeeze=False)
-    for i, panel_name in enumerate(panels):
-        for j, scenario in enumerate(scenarios):
-            ax = axes[i][j]
-            part = df[(df.panel == panel_name) & (df.scenario == scenario)]
-            for (variant, front), g in part.groupby(["variant", "front"], sort=True):
-                color = style_of(variant, variants)[0]
-                lw = 2.4 if variant == "native" else 1.2
-                ls = "-" if front == "cpp" else ":"
-                if scenario == "cold":
-                    per_call = g.groupby("call")["ns"]
-                    med, low, high = per_call.median() / 1e6, per_call.min() / 1e6, per_call.max() / 1e6
-                    ax.plot(med.index, med.values, color=color, lw=lw, ls=ls, marker="o", ms=3)
-                    ax.fill_between(med.index, low.values, high.values, color=color, alpha=0.08)
-                    events = g[g.event != ""]
-                    if not events.empty:
-                        ev = events.groupby("call")["ns"].median() / 1e6
-                        ax.scatter(ev.index, ev.values, marker="*", s=70, color=color, edgecolor="k", zorder=5)
-                else:
-                    g = g.sort_values(["round", "call"], kind="stable")
-                    order = np.arange(1, len(g) + 1)
-                    new_shape = ((g["shape"] != "") & ~g.duplicated(["shape"])).to_numpy()
-                    ns = g["ns"].to_numpy() / 1e6
-                    ax.scatter(order, ns, s=9 if variant == "native" else 5, color=color, alpha=0.7,
-                               linewidths=0, zorder=3 if variant == "native" else 2)
-                    ax.scatter(order[new_shape], ns[new_shape], marker="^", s=30, facecolor="none",
-                               edgecolor=color, zorder=4)
-                    events = (g["event"] != "").to_numpy()
-                    ax.scatter(order[events], ns[events], marker="*", s=70, color=color, edgecolor="k", zorder=5)
-                    ax.set_xscale("log")
-            ax.set_yscale("log")
-            ax.grid(True, alpha=0.3)
+    cells = [(axes[i][j], panel, scenario, df[(df.panel == panel) & (df.scenario == scenario)])
+             for i, panel in enumerate(panels) for j, scenario in enumerate(scenarios)]
+    return fig, cells, _variant_order(df)
+
+
+def claim1_latency_per_call(samples, title, path, dpi):
+    grid = _claim1_grid(samples, ("cold", "shapes"))
+    if grid is None:
+        return placeholder(path, "Claim 1 — latency per call", f"{title}: no cold-start or shape-change scenario "
+                           "was measured.", dpi)
+    fig, cells, variants = grid
+    for ax, panel_name, scenario, part in cells:
+        for (variant, front), g in part.groupby(["variant", "front"], sort=True):
+            color = style_of(variant, variants)[0]
+            lw = 2.4 if variant == "native" else 1.2
+            ls = "-" if front == "cpp" else ":"
             if scenario == "cold":
-                ax.set_title(f"{panel_name}: cold start (median over fresh processes, band min–max)", fontsize=9.5)
-                ax.set_xlabel("call after loading the model")
+                per_call = g.groupby("call")["ns"]
+                med, low, high = per_call.median() / 1e6, per_call.min() / 1e6, per_call.max() / 1e6
+                ax.plot(med.index, med.values, color=color, lw=lw, ls=ls, marker="o", ms=3)
+                ax.fill_between(med.index, low.values, high.values, color=color, alpha=0.08)
+                events = g[g.event != ""]
+                if not events.empty:
+                    ev = events.groupby("call")["ns"].median() / 1e6
+                    ax.scatter(ev.index, ev.values, marker="*", s=70, color=color, edgecolor="k", zorder=5)
             else:
-                ax.set_title(f"{panel_name}: input shape changes between calls", fontsize=9.5)
-                ax.set_xlabel("call number, in the order taken (log)")
-            ax.set_ylabel("latency (ms, log)")
+                g = g.sort_values(["round", "call"], kind="stable")
+                order = np.arange(1, len(g) + 1)
+                new_shape = ((g["shape"] != "") & ~g.duplicated(["shape"])).to_numpy()
+                ns = g["ns"].to_numpy() / 1e6
+                ax.scatter(order, ns, s=9 if variant == "native" else 5, color=color, alpha=0.7,
+                           linewidths=0, zorder=3 if variant == "native" else 2)
+                ax.scatter(order[new_shape], ns[new_shape], marker="^", s=30, facecolor="none",
+                           edgecolor=color, zorder=4)
+                events = (g["event"] != "").to_numpy()
+                ax.scatter(order[events], ns[events], marker="*", s=70, color=color, edgecolor="k", zorder=5)
+                ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        if scenario == "cold":
+            ax.set_title(f"{panel_name}: cold start (median over fresh processes, band min–max)", fontsize=9.5)
+            ax.set_xlabel("call after loading the model")
+        else:
+            ax.set_title(f"{panel_name}: input shape changes between calls", fontsize=9.5)
+            ax.set_xlabel("call number, in the order taken (log)")
+        ax.set_ylabel("latency (ms, log)")
     extra = [Line2D([], [], ls="none", marker="^", mfc="none", mec="k", label="first call with a new shape"),
              Line2D([], [], ls="none", marker="*", color="k", ms=9, label="call with a runner event")]
     _claim1_legend(fig, variants, extra)
@@ -278,36 +286,29 @@ def claim1_latency_per_call(samples, title, path, dpi):
 
 
 def claim1_distribution(samples, title, path, dpi, spike_factor):
-    df = _model_cases(samples)
-    panels = sorted(df["panel"].unique())
-    scenarios = [s for s in ("steady", "shapes") if s in set(df["scenario"])]
-    if not scenarios:
+    grid = _claim1_grid(samples, ("steady", "shapes"))
+    if grid is None:
         return placeholder(path, "Claim 1 — latency distributions", f"{title}: no steady or shape-change scenario "
                            "was measured.", dpi)
-    variants = _variant_order(df)
-    fig, axes = plt.subplots(len(panels), len(scenarios), figsize=(6.2 * len(scenarios), 3.1 * len(panels) + 0.5),
-                             squeeze=False)
-    for i, panel_name in enumerate(panels):
-        for j, scenario in enumerate(scenarios):
-            ax = axes[i][j]
-            part = df[(df.panel == panel_name) & (df.scenario == scenario)]
-            for (variant, front), g in part.groupby(["variant", "front"], sort=True):
-                values = np.sort(g["ns"].to_numpy() / 1e6)
-                exceed = 1.0 - np.arange(values.size) / values.size  # fraction of calls >= value
-                ax.step(values, exceed, where="post", color=style_of(variant, variants)[0],
-                        lw=2.4 if variant == "native" else 1.2, ls="-" if front == "cpp" else ":")
-            native = part[part.variant == "native"]["ns"]
-            if not native.empty:
-                ax.axvline(spike_factor * native.median() / 1e6, color="k", ls="--", lw=0.8)
-                ax.text(spike_factor * native.median() / 1e6, 1.0, f" {spike_factor:g}× native median",
-                        fontsize=8, va="top")
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            ax.grid(True, alpha=0.3)
-            ax.set_title(f"{panel_name}: {'steady state' if scenario == 'steady' else 'changing shapes'}",
-                         fontsize=9.5)
-            ax.set_xlabel("latency (ms, log)")
-            ax.set_ylabel("fraction of calls at least this slow")
+    fig, cells, variants = grid
+    for ax, panel_name, scenario, part in cells:
+        for (variant, front), g in part.groupby(["variant", "front"], sort=True):
+            values = np.sort(g["ns"].to_numpy() / 1e6)
+            exceed = 1.0 - np.arange(values.size) / values.size  # fraction of calls >= value
+            ax.step(values, exceed, where="post", color=style_of(variant, variants)[0],
+                    lw=2.4 if variant == "native" else 1.2, ls="-" if front == "cpp" else ":")
+        native = part[part.variant == "native"]["ns"]
+        if not native.empty:
+            ax.axvline(spike_factor * native.median() / 1e6, color="k", ls="--", lw=0.8)
+            ax.text(spike_factor * native.median() / 1e6, 1.0, f" {spike_factor:g}× native median",
+                    fontsize=8, va="top")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        ax.set_title(f"{panel_name}: {'steady state' if scenario == 'steady' else 'changing shapes'}",
+                     fontsize=9.5)
+        ax.set_xlabel("latency (ms, log)")
+        ax.set_ylabel("fraction of calls at least this slow")
     _claim1_legend(fig, variants)
     fig.suptitle(f"Claim 1 — how often a call is slow (tail of the latency distribution): {title}", fontsize=12)
     fig.tight_layout()
