@@ -34,15 +34,42 @@ CudaStatus load_cuda() {
   return status;
 }
 
+// A GPU that answers may still lack kernels for this libtorch (a CUDA 10.2 build on a
+// Hopper GPU: "no kernel image is available"); one small op says so before any timing.
+std::string kernel_problem(int device_count) {
+  for (int index = 0; index < device_count; ++index) {
+    try {
+      const at::Device device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+      at::Tensor x = at::arange(8, at::TensorOptions().dtype(at::kFloat).device(device));
+      const float sum = (x * 2).sum().item<float>();  // item() waits for the kernels
+      if (sum != 56.0f) return "a test kernel on cuda:" + std::to_string(index) + " returned a wrong result";
+    } catch (const std::exception& e) {
+      std::string what = e.what();
+      what = what.substr(0, what.find('\n'));
+      return "this libtorch's CUDA cannot run on cuda:" + std::to_string(index) + " (" + what + ")";
+    }
+  }
+  return "";
+}
+
 CudaSyncFn cuda_sync_fn() {
   static CudaSyncFn fn = reinterpret_cast<CudaSyncFn>(dlsym(RTLD_DEFAULT, "cudaDeviceSynchronize"));
   return fn;
 }
 
+CudaStatus load_and_check_cuda() {
+  CudaStatus status = load_cuda();
+  if (status.available) {
+    status.reason = kernel_problem(status.device_count);
+    status.available = status.reason.empty();
+  }
+  return status;
+}
+
 }  // namespace
 
 CudaStatus probe_cuda() {
-  static CudaStatus status = load_cuda();
+  static CudaStatus status = load_and_check_cuda();
   return status;
 }
 

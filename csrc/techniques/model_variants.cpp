@@ -287,7 +287,8 @@ std::string unavailable_reason(const std::string& variant, const at::Device& dev
 #ifndef BENCH_HAVE_AOTI
     return "AOTInductor packages load from C++ only from torch 2.6 on (this is libtorch " + version_string() + ")";
 #else
-    if (!device.is_cpu()) return "the AOTInductor package is compiled for the CPU (the installed torch has no CUDA)";
+    if (!device.is_cpu())
+      return "the pipeline compiles AOTInductor packages for the CPU only (workflow/scripts/export_python_models.py)";
     if (files.dir.empty() || !file_exists(files.aoti_package()))
       return "no AOTInductor package " + (files.dir.empty() ? std::string("(no model folder given)") : files.aoti_package()) +
              " (made by workflow/scripts/export_models.py)";

@@ -20,8 +20,21 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+def gpus():
+    """The GPUs nvidia-smi lists ('name, driver, memory' each), or '' where there is none."""
+    try:
+        done = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total",
+                               "--format=csv,noheader"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return "; ".join(line.strip() for line in done.stdout.splitlines() if line.strip()) if done.returncode == 0 else ""
+
+
 def git_commit(cwd="."):
-    """The commit, with '-dirty' when tracked files differ from it; 'unknown' outside git."""
+    """The commit, with '-dirty' when tracked files differ from it. A copy without .git (a
+    tarball sent to a cluster) names its commit in $LIBTORCH_BENCH_COMMIT, else 'unknown'."""
+    if os.environ.get("LIBTORCH_BENCH_COMMIT"):
+        return os.environ["LIBTORCH_BENCH_COMMIT"]
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
@@ -36,6 +49,7 @@ def machine():
         "host": socket.gethostname(),
         "cpu_model": cpu_model(),
         "cores": os.cpu_count(),
+        "gpu": gpus(),
         "os": platform.platform(),
         "python": platform.python_version(),
     }

@@ -87,11 +87,12 @@ def read_runs(paths):
             "command": record.get("command", ""),
             "csv": str(Path(path).with_suffix(".csv")),
             "json": str(path),
+            "gpu": record.get("gpu", ""),
         })
     columns = ["version", "device", "technique", "front", "status", "reason", "libtorch", "samples", "date",
                "git_commit", "config_hash", "host", "cpu_model", "cores", "os", "python", "threads",
                "compiler", "cxx11_abi", "cplusplus", "cuda_available", "wall_seconds", "command",
-               "csv", "json"]
+               "csv", "json", "gpu"]
     runs = pd.DataFrame(rows, columns=columns)
     # A run that does not name its libtorch (e.g. the Python front) has its version's.
     known = runs[runs.libtorch != ""].groupby("version")["libtorch"].first()
@@ -171,7 +172,7 @@ def read_table(path):
 
 
 # What must be the same for results to be compared side by side.
-PROVENANCE_KEYS = {"host": "machines", "cpu_model": "CPU models", "git_commit": "commits",
+PROVENANCE_KEYS = {"host": "machines", "cpu_model": "CPU models", "gpu": "GPUs", "git_commit": "commits",
                    "config_hash": "configurations"}
 
 
