@@ -11,17 +11,17 @@ namespace {
 using CudaSyncFn = int (*)();
 
 // Loading libtorch_cuda registers its CUDA hooks with ATen (static initialisers), which
-// is what linking it would have done. RTLD_GLOBAL makes the CUDA runtime's symbols,
+// is what linking it would have done. It must come before anything asks ATen about CUDA:
+// ATen creates its hooks once, on first use, so a question asked earlier would leave CUDA
+// off for the whole process. dlopen of a library already loaded (the Python module's
+// case) only returns it. RTLD_GLOBAL makes the CUDA runtime's symbols,
 // cudaDeviceSynchronize among them, visible to dlsym below.
 CudaStatus load_cuda() {
   CudaStatus status;
-  if (!at::globalContext().hasCUDA()) {
-    void* handle = dlopen("libtorch_cuda.so", RTLD_NOW | RTLD_GLOBAL);
-    if (handle == nullptr) {
-      const char* err = dlerror();
-      status.reason = std::string("CUDA libraries of this libtorch cannot be loaded: ") + (err ? err : "unknown error");
-      return status;
-    }
+  if (dlopen("libtorch_cuda.so", RTLD_NOW | RTLD_GLOBAL) == nullptr) {
+    const char* err = dlerror();
+    status.reason = std::string("CUDA libraries of this libtorch cannot be loaded: ") + (err ? err : "unknown error");
+    return status;
   }
   status.loadable = true;
   if (!at::globalContext().hasCUDA()) {
