@@ -16,6 +16,7 @@
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -158,9 +159,7 @@ int model_variants(int argc, char** argv) {
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int dispatch(int argc, char** argv) {
   const std::string command = argc > 1 ? argv[1] : "";
   try {
     if (command == "info") return info();
@@ -184,4 +183,16 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << e.what() << std::endl;
     return 1;
   }
+}
+
+}  // namespace
+
+// Leaves without running static destructors: libtorch 2.11's abort in a program it did not
+// build (free() in std::locale while its operators deregister, seen on an H200 machine),
+// after every result is written. Each command closes its files before it returns.
+int main(int argc, char** argv) {
+  const int code = dispatch(argc, argv);
+  std::cout.flush();
+  std::cerr.flush();
+  std::_Exit(code);
 }
