@@ -153,8 +153,8 @@ void verify(const Plan& plan, const std::string& variant, const at::Device& devi
     at::Tensor expected = native.forward(models::make_input(plan.config, kv.first, device));
     if (!models::outputs_match(expected, kv.second))
       throw MismatchError(std::string(kTechnique) + ", variant " + variant + ", params " + plan.csv_params +
-                          ", batch " + std::to_string(kv.first) + ": output differs from native beyond rtol=" +
-                          std::to_string(models::kRtol) + ", atol=" + std::to_string(models::kAtol));
+                          ", batch " + std::to_string(kv.first) + ": output differs from native, " +
+                          models::difference(expected, kv.second));
   }
 }
 
@@ -187,9 +187,10 @@ std::vector<Sample> run_steady(const Plan& plan, const at::Device& device, const
   auto native = models::load_variant("native", plan.config, plan.files, device, plan.bailout_depth);
   const at::Tensor expected = native.forward(x);
   for (auto& v : variants) {
-    if (!models::outputs_match(expected, v.forward(x)))
+    const at::Tensor out = v.forward(x);
+    if (!models::outputs_match(expected, out))
       throw MismatchError(std::string(kTechnique) + ", variant " + v.name + ", params " + plan.csv_params +
-                          ": output differs from native");
+                          ": output differs from native, " + models::difference(expected, out));
   }
   for (int w = 0; w < options.warmup_rounds; ++w)
     for (auto& v : variants) v.forward(x);
@@ -219,7 +220,8 @@ std::vector<Sample> run_steady(const Plan& plan, const at::Device& device, const
   for (size_t i = 0; i < n; ++i) {
     if (last[i].defined() && !models::outputs_match(expected, last[i]))
       throw MismatchError(std::string(kTechnique) + ", variant " + variants[i].name + ", params " +
-                          plan.csv_params + ": output differs from native after the timed calls");
+                          plan.csv_params + ": output differs from native after the timed calls, " +
+                          models::difference(expected, last[i]));
   }
   return samples;
 }
@@ -278,8 +280,8 @@ Case prepare(const Params& params, const at::Device& device) {
   const Plan plan = make_plan(params, device);
   const at::Tensor x = models::make_input(plan.config, plan.config.batch, device);
   Case c;
-  c.rtol = models::kRtol;
-  c.atol = models::kAtol;
+  c.rtol = models::tolerance(device).rtol;
+  c.atol = models::tolerance(device).atol;
   c.inputs.push_back({"x", x});
   std::vector<std::string> names = {"native"};
   for (const auto& name : plan.variants)

@@ -75,10 +75,16 @@ class ExecutorProbe {
   bool last_graph_profiling_ = false;
 };
 
-// Relative and absolute tolerance between a variant's output and the native module's.
-extern const double kRtol;
-extern const double kAtol;
+// Relative and absolute tolerance between a variant's output and the native module's, on
+// the device both were computed on.
+struct Tolerance {
+  double rtol;
+  double atol;
+};
+Tolerance tolerance(const at::Device& device);
 bool outputs_match(const at::Tensor& reference, const at::Tensor& out);
+// "max |difference| D (rtol R, atol A)", for mismatch messages.
+std::string difference(const at::Tensor& reference, const at::Tensor& out);
 
 }  // namespace models
 }  // namespace bench

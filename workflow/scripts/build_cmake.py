@@ -2,6 +2,7 @@
 copy the artifact to the rule's output. Compiler output goes to the rule's log."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,10 +12,15 @@ import pybind11
 
 from failures import first_error_line, write_failed_runner
 from job_clock import job_clock
+from libstdcxx_check import OVERRIDE, compiler_of, mismatch
 
 
 class BuildError(RuntimeError):
     pass
+
+
+class ToolchainError(BuildError):
+    """The build worked but its result would crash: the message is the whole reason."""
 
 
 def cmake_configure_args(manifest, source_dir, build_dir, target):
@@ -54,6 +60,12 @@ def build(manifest, source_dir, build_dir, target, output, jobs, log):
                 f"building {target} against libtorch {manifest['version']} ({manifest['root']}) failed; "
                 f"the compiler's messages are in {log.name}"
             )
+    if target == "bench_runner":
+        problem = mismatch(built_artifact(build_dir, target), compiler_of(build_dir))
+        if problem and not os.environ.get(OVERRIDE):
+            raise ToolchainError(problem)
+        if problem:
+            print(f"WARNING ({OVERRIDE} is set): {problem}", file=log, flush=True)
     output = Path(output)
     tmp = output.with_name(output.name + ".tmp")
     shutil.copy2(built_artifact(build_dir, target), tmp)
@@ -73,7 +85,8 @@ def main(snakemake):
                 return
             except BuildError as err:
                 print(f"ERROR: {err}", file=log, flush=True)
-                reason = f"build failed: {first_error_line(log.name)} (full log: {log.name})"
+                detail = str(err) if isinstance(err, ToolchainError) else first_error_line(log.name)
+                reason = f"build failed: {detail} (full log: {log.name})"
         # Only a runner can stand in for itself; the Python module has no stand-in.
         if target != "bench_runner":
             raise BuildError(reason)

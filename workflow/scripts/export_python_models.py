@@ -21,7 +21,7 @@ import torch
 import model_zoo
 from atomic_write import write_text_atomic
 
-RTOL, ATOL = 1e-4, 1e-5  # csrc/techniques/model_variants.cpp: kRtol, kAtol
+RTOL, ATOL = 1e-4, 1e-5  # on the CPU: csrc/techniques/model_variants.cpp, tolerance()
 
 
 class ExportError(RuntimeError):
