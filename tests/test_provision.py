@@ -1,4 +1,5 @@
-"""Provisioning: the wheel table, unknown versions, hash checks, unpacking and local folders."""
+"""Provisioning: the wheel tables, unknown versions, hash checks, unpacking, local folders and
+the nvidia-* wheels beside the CUDA builds."""
 
 import json
 import zipfile
@@ -6,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+import nvidia_libs
 import provision
-from libtorch_source import UnknownVersionError, Wheel, check_versions, read_wheel_table, source_kind
+from libtorch_source import (
+    NvidiaWheel, UnknownVersionError, Wheel, check_versions, read_nvidia_table, read_wheel_table, source_kind)
 from provision import ProvisionError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -120,3 +123,110 @@ def test_download_failure_names_version_and_offline_fix(tmp_path):
         provision.provision("1.8.1", cfg, wheels, log=open(tmp_path / "log", "w"))
     assert "1.8.1" in str(err.value) and "libtorch.local" in str(err.value)
     assert not list((tmp_path / "wheels").glob("*.whl"))
+
+
+# -- nvidia-* wheels beside the CUDA builds' libtorch -------------------------------------------
+
+NVIDIA_TABLE = REPO / "workflow" / "resources" / "nvidia_wheels.tsv"
+# As `readelf -d torch/lib/libtorch_cpu.so` prints it for 2.1.2 and 2.5.1 (one entry of the RPATH).
+CUDART_RPATH = "$ORIGIN/../../nvidia/cuda_runtime/lib"
+
+
+def test_nvidia_table_pins_what_the_cuda_builds_need_and_nothing_for_the_others():
+    nvidia = read_nvidia_table(NVIDIA_TABLE)
+    torch_versions = read_wheel_table(TABLE)
+    for version, wheels in nvidia.items():
+        assert version in torch_versions
+        for w in wheels:
+            assert len(w.sha256) == 64 and all(c in "0123456789abcdef" for c in w.sha256)
+            assert w.filename.startswith(f"{w.package.replace('-', '_')}-{w.version}-") and w.filename.endswith(".whl")
+            assert w.folder.startswith("nvidia/") and w.size_bytes > 0
+    for version in ("2.1.2", "2.5.1"):
+        assert {w.package for w in nvidia[version]} == {"nvidia-cuda-runtime-cu12", "nvidia-cuda-cupti-cu12"}
+    assert not {"1.8.1", "1.10.2", "1.13.1"} & set(nvidia)
+
+
+def fake_cuda_build(tmp_path):
+    """A torch wheel and the nvidia wheel it needs, the latter already in the cache's wheels/
+    (so nothing is downloaded), with table entries that match them."""
+    torch_wheel = fake_wheel(tmp_path / "torch-0.0.1-x.whl", {"torch/lib/libtorch_cpu.so": b"t" * 7,
+                                                              "torch/include/a.h": b"//"})
+    wheel_dir = tmp_path / "cache" / "wheels"
+    wheel_dir.mkdir(parents=True)
+    name = "nvidia_cuda_runtime_cu12-0.1-py3-none-manylinux1_x86_64.whl"
+    nvidia_wheel = fake_wheel(wheel_dir / name, {
+        "nvidia/__init__.py": b"", "nvidia/cuda_runtime/lib/libcudart.so.12": b"c" * 5,
+        "nvidia/cuda_runtime/include/cuda.h": b"//"})
+    entry = NvidiaWheel("0.0.1", "nvidia-cuda-runtime-cu12", "0.1", "manylinux1_x86_64", name,
+                        provision.sha256_of(nvidia_wheel), nvidia_wheel.stat().st_size, "nvidia/cuda_runtime")
+    cfg = {"local": {}, "cache_dir": str(tmp_path / "cache"), "index_url": "http://127.0.0.1:9/simple"}
+    return torch_wheel, entry, cfg
+
+
+def test_a_needed_nvidia_wheel_is_unpacked_where_the_torch_rpath_looks(tmp_path):
+    torch_wheel, entry, cfg = fake_cuda_build(tmp_path)
+    root, _, pins = provision.provision_wheel("0.0.1", cfg, None, torch_wheel, [entry], open(tmp_path / "log", "w"))
+    assert root == tmp_path / "cache" / "libtorch" / "0.0.1" / "torch"  # the manifest's root
+    cudart = Path(CUDART_RPATH.replace("$ORIGIN", str(root / "lib"))) / "libcudart.so.12"
+    assert cudart.is_file() and cudart.stat().st_mode & 0o111
+    nvidia_dir = root.parent / "nvidia" / "cuda_runtime"
+    assert sorted(p.relative_to(nvidia_dir).as_posix() for p in nvidia_dir.rglob("*") if p.is_file()) == [
+        ".unpacked.json", "lib/libcudart.so.12"]  # lib/ only: nothing compiles against CUDA
+    assert pins == ["nvidia-cuda-runtime-cu12==0.1"]
+    assert not (tmp_path / "cache" / "wheels" / entry.filename).exists()  # keep_wheels is off
+    # Unpacked once: a second run needs neither wheel (the index is unreachable).
+    torch_wheel.unlink()
+    assert provision.provision_wheel("0.0.1", cfg, None, None, [entry], open(tmp_path / "log", "w"))[0] == root
+
+
+def test_an_nvidia_wheel_with_another_hash_is_refused_and_removed(tmp_path):
+    torch_wheel, entry, cfg = fake_cuda_build(tmp_path)
+    wrong = NvidiaWheel(**{**entry.__dict__, "sha256": "0" * 64})
+    with pytest.raises(ProvisionError) as err:
+        provision.provision_wheel("0.0.1", cfg, None, torch_wheel, [wrong], open(tmp_path / "log", "w"))
+    message = str(err.value)
+    assert "sha256 mismatch" in message and entry.filename in message and "libtorch 0.0.1" in message
+    assert "nvidia_wheels.tsv" in message
+    assert not (tmp_path / "cache" / "wheels" / entry.filename).exists()
+    assert not (tmp_path / "cache" / "libtorch" / "0.0.1" / "nvidia" / "cuda_runtime").exists()
+
+
+def test_an_nvidia_wheel_that_cannot_be_downloaded_names_the_offline_fix(tmp_path):
+    torch_wheel, entry, cfg = fake_cuda_build(tmp_path)
+    (tmp_path / "cache" / "wheels" / entry.filename).unlink()
+    with pytest.raises(ProvisionError) as err:
+        provision.provision_wheel("0.0.1", cfg, None, torch_wheel, [entry], open(tmp_path / "log", "w"))
+    message = str(err.value)
+    assert "could not download" in message and "nvidia-cuda-runtime-cu12==0.1" in message
+    assert str(tmp_path / "cache" / "wheels") in message
+
+
+def test_a_version_that_needs_no_nvidia_wheel_fetches_none(tmp_path):
+    torch_wheel, _, cfg = fake_cuda_build(tmp_path)
+    needed = read_nvidia_table(NVIDIA_TABLE).get("1.8.1", [])
+    root, _, pins = provision.provision_wheel("1.8.1", cfg, None, torch_wheel, needed, open(tmp_path / "log", "w"))
+    assert pins == [] and not (root.parent / "nvidia").exists()
+
+
+def test_a_cache_in_the_old_flat_layout_is_moved_not_unpacked_again(tmp_path):
+    torch_wheel, _, cfg = fake_cuda_build(tmp_path)
+    version_dir = tmp_path / "cache" / "libtorch" / "0.0.1"
+    provision.unpack_wheel(torch_wheel, version_dir, "f" * 64)  # how caches were laid out before
+    torch_wheel.unlink()  # so a new unpack would fail
+    root, digest, _ = provision.provision_wheel("0.0.1", cfg, None, None, [], open(tmp_path / "log", "w"))
+    assert root == version_dir / "torch" and digest == "f" * 64 and provision.unpacked_ok(root)
+    assert sorted(p.name for p in version_dir.iterdir()) == ["torch"]
+
+
+def test_a_library_the_loader_cannot_find_is_named(tmp_path):
+    """A libtorch_cpu.so that NEEDs a library that is not there, as 2.1.2's did before the nvidia wheels."""
+    import subprocess
+
+    (tmp_path / "empty.c").write_text("int nvfake(void) { return 0; }\n")
+    cc = ["cc", "-shared", "-fPIC", str(tmp_path / "empty.c")]
+    subprocess.run([*cc, "-Wl,-soname,libnvfake.so.12", "-o", str(tmp_path / "libnvfake.so.12")], check=True)
+    (tmp_path / "lib").mkdir()
+    subprocess.run([*cc, "-Wl,--no-as-needed", str(tmp_path / "libnvfake.so.12"),
+                    "-o", str(tmp_path / "lib" / "libtorch_cpu.so")], check=True)
+    (tmp_path / "libnvfake.so.12").unlink()
+    assert "libnvfake.so.12" in nvidia_libs.unresolved_libraries(tmp_path / "lib")

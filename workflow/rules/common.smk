@@ -19,6 +19,8 @@ from libtorch_source import (
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 
 WHEEL_TABLE = "workflow/resources/torch_wheels.tsv"
+# nvidia-* wheels that some torch wheels' CPU libraries need to load (see provision.py)
+NVIDIA_WHEEL_TABLE = "workflow/resources/nvidia_wheels.tsv"
 VERSIONS = config["libtorch"]["versions"]
 DEVICES = config["devices"]
 TECHNIQUES = [name for name, spec in config["techniques"].items() if spec["enabled"]]

@@ -3,6 +3,7 @@ rule provision_libtorch:
     installed one, into a manifest that the build reads."""
     input:
         table=WHEEL_TABLE,
+        nvidia_table=NVIDIA_WHEEL_TABLE,
     output:
         manifest="results/libtorch/{version}.json",
     log:

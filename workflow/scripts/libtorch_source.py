@@ -1,6 +1,7 @@
 """Where each configured libtorch version comes from: the wheel table, a local path, or
-the torch installed beside the pipeline. Imported at parse time by the Snakefile (to
-refuse unknown versions before any job runs) and by the provisioning script."""
+the torch installed beside the pipeline; and which nvidia-* wheels a tabled version's CPU
+libraries need. Imported at parse time by the Snakefile (to refuse unknown versions before
+any job runs) and by the provisioning script."""
 
 import csv
 from dataclasses import dataclass
@@ -13,31 +14,94 @@ class UnknownVersionError(ValueError):
     pass
 
 
+class PinnedWheel:
+    """A wheel pinned by a table, as wheel_cache.py fetches and checks it. Subclasses give, as
+    templates over their fields, what it is for and how to fix a failed download or hash check."""
+
+    PURPOSE = OFFLINE_FIX = MISMATCH_FIX = ""
+
+    @property
+    def requirement(self):
+        return f"{self.package}=={self.version}"
+
+    def _fill(self, template, **extra):
+        return template.format_map({**vars(self), "package": self.package, "requirement": self.requirement, **extra})
+
+    @property
+    def purpose(self):
+        return self._fill(self.PURPOSE)
+
+    def offline_fix(self, wheel_dir):
+        return self._fill(self.OFFLINE_FIX, wheel_dir=wheel_dir)
+
+    @property
+    def mismatch_fix(self):
+        return self._fill(self.MISMATCH_FIX)
+
+
 @dataclass(frozen=True)
-class Wheel:
+class Wheel(PinnedWheel):
     version: str
     python_version: str
     platform: str
     filename: str
     sha256: str
     size_bytes: int
+    package = "torch"
+    PURPOSE = "libtorch {version}"
+    OFFLINE_FIX = ("put that wheel or an unpacked libtorch folder on disk and set libtorch.local['{version}'] "
+                   "to its path.")
+    MISMATCH_FIX = "point libtorch.local at a wheel you trust, or correct workflow/resources/torch_wheels.tsv."
+
+
+@dataclass(frozen=True)
+class NvidiaWheel(PinnedWheel):
+    """An nvidia-* wheel that a torch version's libtorch_cpu.so needs at load time."""
+
+    torch_version: str
+    package: str
+    version: str
+    platform: str
+    filename: str
+    sha256: str
+    size_bytes: int
+    folder: str  # e.g. nvidia/cuda_runtime: inside the wheel, and under <cache>/libtorch/<version>/
+    python_version = ""  # py3-none wheels: any Python 3 takes them
+    PURPOSE = "{package} {version}, which libtorch {torch_version} needs"
+    OFFLINE_FIX = ("on a machine that reaches PyPI run `pip download --no-deps --only-binary=:all: "
+                   "--platform {platform} {requirement}` and copy {filename} into {wheel_dir}/.")
+    MISMATCH_FIX = ("copy the right file into libtorch.cache_dir's wheels/ folder, or correct "
+                    "workflow/resources/nvidia_wheels.tsv.")
+
+
+def read_table_rows(path):
+    """The rows of a checked-in TSV table; lines starting with # are comments."""
+    with open(path, newline="") as f:
+        return list(csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t"))
 
 
 def read_wheel_table(path):
     """The checked-in table of PyPI wheels, keyed by torch version."""
-    with open(path, newline="") as f:
-        rows = csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t")
-        return {
-            r["version"]: Wheel(
-                version=r["version"],
-                python_version=r["python_version"],
-                platform=r["platform"],
-                filename=r["filename"],
-                sha256=r["sha256"].lower(),
-                size_bytes=int(r["size_bytes"]),
-            )
-            for r in rows
-        }
+    return {
+        r["version"]: Wheel(
+            version=r["version"],
+            python_version=r["python_version"],
+            platform=r["platform"],
+            filename=r["filename"],
+            sha256=r["sha256"].lower(),
+            size_bytes=int(r["size_bytes"]),
+        )
+        for r in read_table_rows(path)
+    }
+
+
+def read_nvidia_table(path):
+    """torch version -> the nvidia-* wheels its CPU libraries need (versions not listed need none)."""
+    needed = {}
+    for r in read_table_rows(path):
+        wheel = NvidiaWheel(**{**r, "sha256": r["sha256"].lower(), "size_bytes": int(r["size_bytes"])})
+        needed.setdefault(wheel.torch_version, []).append(wheel)
+    return needed
 
 
 def source_kind(version, wheels, local):

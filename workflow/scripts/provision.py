@@ -1,26 +1,26 @@
 """Provision one libtorch: download and verify its wheel, unpack lib/include/share once into
-the cache, and describe it (version, C++ ABI, C++ standard, CUDA) in a manifest JSON that
-the build rule reads."""
+the cache (with the nvidia-* wheels its CPU libraries need, see nvidia_libs.py), and describe
+it (version, C++ ABI, C++ standard, CUDA) in a manifest JSON that the build rule reads.
 
-import hashlib
+Cache layout, as pip lays out site-packages so that torch's RPATH resolves:
+  <cache>/libtorch/<version>/torch/{lib,include,share}   the manifest's root
+  <cache>/libtorch/<version>/nvidia/<package>/lib        only for versions in nvidia_wheels.tsv
+"""
+
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 from atomic_write import write_json_atomic
-from libtorch_source import INSTALLED, read_wheel_table, source_kind
+from libtorch_source import INSTALLED, read_nvidia_table, read_wheel_table, source_kind
+from nvidia_libs import provision_nvidia_wheels, unresolved_libraries
+from wheel_cache import (
+    UNPACK_MARKER, ProvisionError, download_wheel, sha256_of, unpack_wheel, unpacked_ok, verify_wheel)
 
-UNPACK_MARKER = ".unpacked.json"
-WANTED_PREFIXES = ("torch/lib/", "torch/include/", "torch/share/")
-
-
-class ProvisionError(RuntimeError):
-    pass
+FLAT_LAYOUT = ("lib", "include", "share", UNPACK_MARKER)  # the marker last: it vouches for the rest
 
 
 def cache_root(configured=""):
@@ -33,96 +33,15 @@ def cache_root(configured=""):
     return Path(base) / "libtorch-bench"
 
 
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verify_wheel(path, wheel):
-    """Refuse a wheel whose hash differs from the table, removing the bad file."""
-    actual = sha256_of(path)
-    if actual != wheel.sha256:
-        Path(path).unlink(missing_ok=True)
-        raise ProvisionError(
-            f"sha256 mismatch for {wheel.filename} (libtorch {wheel.version}): expected {wheel.sha256}, "
-            f"got {actual}. The file was removed; the next run downloads it again. If it keeps "
-            "happening, your index or proxy serves a different file: point libtorch.local at a "
-            "wheel you trust, or correct workflow/resources/torch_wheels.tsv."
-        )
-
-
-def download_wheel(wheel, dest_dir, index_url, log=sys.stderr):
-    """Fetch exactly the tabled wheel with pip (no dependencies, no install)."""
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    target = dest_dir / wheel.filename
-    if target.exists():
-        return target
-    partial = dest_dir / f".{wheel.filename}.download"
-    shutil.rmtree(partial, ignore_errors=True)
-    cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--no-cache-dir", "--python-version", wheel.python_version, "--platform", wheel.platform,
-        "--implementation", "cp", "--index-url", index_url, "-d", str(partial),
-        f"torch=={wheel.version}",
-    ]
-    # Local find-links (a machine-wide wheel folder) could hand pip another build of the
-    # same version; only the index is asked.
-    env = {**os.environ, "PIP_FIND_LINKS": "", "PIP_CONFIG_FILE": os.devnull}
-    print("+", " ".join(cmd), file=log, flush=True)
-    done = subprocess.run(cmd, env=env, stdout=log, stderr=log)
-    fetched = partial / wheel.filename
-    if done.returncode != 0 or not fetched.exists():
-        shutil.rmtree(partial, ignore_errors=True)
-        raise ProvisionError(
-            f"could not download {wheel.filename} for libtorch {wheel.version} from {index_url} "
-            f"(pip exit code {done.returncode}; see the log). Offline fix: put that wheel or an "
-            f"unpacked libtorch folder on disk and set libtorch.local['{wheel.version}'] to its path."
-        )
-    os.replace(fetched, target)
-    shutil.rmtree(partial, ignore_errors=True)
-    return target
-
-
-def unpacked_ok(dest):
-    """True when an earlier unpack finished and every file it wrote still has its size."""
-    marker = dest / UNPACK_MARKER
-    if not marker.exists():
-        return False
-    try:
-        files = json.loads(marker.read_text())["files"]
-    except (ValueError, KeyError):
-        return False
-    for name, size in files.items():
-        path = dest / name
-        if not path.is_file() or path.stat().st_size != size:
-            return False
-    return True
-
-
-def unpack_wheel(wheel_path, dest, sha256):
-    """Extract torch/{lib,include,share} into dest; the marker is written last, so a crash
-    leaves a folder that unpacked_ok() rejects and the next run redoes."""
-    partial = dest.with_name(dest.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    shutil.rmtree(dest, ignore_errors=True)
-    files = {}
-    with zipfile.ZipFile(wheel_path) as z:
-        for info in z.infolist():
-            if info.is_dir() or not info.filename.startswith(WANTED_PREFIXES):
-                continue
-            name = info.filename[len("torch/"):]
-            z.extract(info, partial)
-            files[name] = info.file_size
-    for name in files:  # zip extraction drops the executable bit that shared objects keep
-        source = partial / "torch" / name
-        if name.startswith("lib/"):
-            source.chmod(0o755)
-    (partial / "torch").rename(dest)
-    shutil.rmtree(partial, ignore_errors=True)
-    write_json_atomic(dest / UNPACK_MARKER, {"sha256": sha256, "files": files})
+def move_flat_layout(version_dir, log=sys.stderr):
+    """Caches written before the nvidia wheels held torch's lib/, include/, share/ directly in
+    <version>/; the RPATH $ORIGIN/../../nvidia/... needs them one level down, in <version>/torch/.
+    Renaming keeps those caches (no new download); a move cut short resumes on the next run."""
+    for name in FLAT_LAYOUT:
+        if (version_dir / name).exists():
+            print(f"moving {version_dir / name} into {version_dir / 'torch'}/", file=log, flush=True)
+            (version_dir / "torch").mkdir(exist_ok=True)
+            os.replace(version_dir / name, version_dir / "torch" / name)
 
 
 VERSION_HEADERS = ("include/torch/csrc/api/include/torch/version.h", "include/torch/headeronly/version.h")
@@ -179,8 +98,38 @@ def installed_torch_root():
     return Path(torch.__file__).parent, torch.__version__
 
 
-def provision(version, cfg, wheels, log=sys.stderr):
-    """Return the manifest for one configured version, provisioning it if needed."""
+def provision_wheel(version, cfg, wheel, local_wheel, nvidia_wheels, log):
+    """Unpack the torch wheel (the tabled one, downloaded, or a local file) once into
+    <cache>/libtorch/<version>/torch and the nvidia-* wheels it needs beside it."""
+    cache = cache_root(cfg.get("cache_dir", ""))
+    version_dir = cache / "libtorch" / version
+    dest = version_dir / "torch"
+    move_flat_layout(version_dir, log)
+    if not unpacked_ok(dest):
+        if local_wheel is not None:
+            wheel_path = local_wheel
+            digest = sha256_of(local_wheel)
+            if wheel is not None and digest != wheel.sha256:
+                raise ProvisionError(
+                    f"{local_wheel} does not match the sha256 of {wheel.filename} in the wheel table "
+                    f"(got {digest}). Use the wheel named in workflow/resources/torch_wheels.tsv."
+                )
+        else:
+            wheel_path = download_wheel(wheel, cache / "wheels", cfg["index_url"], log)
+            verify_wheel(wheel_path, wheel)
+            digest = wheel.sha256
+        print(f"unpacking {wheel_path} into {dest}", file=log, flush=True)
+        unpack_wheel(wheel_path, dest, digest)
+        if local_wheel is None and not cfg.get("keep_wheels", False):
+            Path(wheel_path).unlink(missing_ok=True)
+    pins = provision_nvidia_wheels(nvidia_wheels, version_dir, cache / "wheels", cfg.get("index_url"),
+                                   cfg.get("keep_wheels", False), log)
+    return dest, json.loads((dest / UNPACK_MARKER).read_text())["sha256"], pins
+
+
+def provision(version, cfg, wheels, log=sys.stderr, nvidia=None):
+    """Return the manifest for one configured version, provisioning it if needed.
+    nvidia: torch version -> the nvidia-* wheels it needs (read_nvidia_table)."""
     local = cfg.get("local", {})
     kind = source_kind(version, wheels, local)
     extra = {"requested": version, "source": kind}
@@ -188,33 +137,21 @@ def provision(version, cfg, wheels, log=sys.stderr):
         root, full = installed_torch_root()
         extra["python_torch_version"] = full
     else:
-        root = None
         path = Path(local[version]).expanduser() if kind == "local" else None
         if path is not None and path.is_dir():
             root = path
         else:
-            wheel = wheels.get(version)
-            cache = cache_root(cfg.get("cache_dir", ""))
-            dest = cache / "libtorch" / version
-            if not unpacked_ok(dest):
-                if path is not None:  # a local wheel file
-                    wheel_path = path
-                    digest = sha256_of(path)
-                    if wheel is not None and digest != wheel.sha256:
-                        raise ProvisionError(
-                            f"{path} does not match the sha256 of {wheel.filename} in the wheel table "
-                            f"(got {digest}). Use the wheel named in workflow/resources/torch_wheels.tsv."
-                        )
-                else:
-                    wheel_path = download_wheel(wheel, cache / "wheels", cfg["index_url"], log)
-                    verify_wheel(wheel_path, wheel)
-                    digest = wheel.sha256
-                print(f"unpacking {wheel_path} into {dest}", file=log, flush=True)
-                unpack_wheel(wheel_path, dest, digest)
-                if path is None and not cfg.get("keep_wheels", False):
-                    Path(wheel_path).unlink(missing_ok=True)
-            root = dest
-            extra["sha256"] = json.loads((dest / UNPACK_MARKER).read_text())["sha256"]
+            root, extra["sha256"], extra["nvidia_wheels"] = provision_wheel(
+                version, cfg, wheels.get(version), path, (nvidia or {}).get(version, []), log)
+        missing = unresolved_libraries(Path(root) / "lib")
+        if missing:
+            raise ProvisionError(
+                f"libtorch {version}: libc10.so/libtorch_cpu.so in {root}/lib need {', '.join(missing)}, "
+                "which the dynamic loader cannot find. A CUDA build of torch takes them from nvidia-* "
+                "wheels beside it: add the wheels that provide them to workflow/resources/nvidia_wheels.tsv "
+                "(their versions are in the torch wheel's METADATA, Requires-Dist), or point "
+                "libtorch.local at a folder whose libraries resolve."
+            )
     manifest = {**describe_libtorch(root), **extra}
     if kind != INSTALLED and manifest["version"] != version.split("+")[0] and kind == "wheel":
         raise ProvisionError(f"libtorch {version}: its headers say {manifest['version']}; the cache is wrong, delete {root}")
@@ -226,7 +163,9 @@ def main(snakemake):
     version = snakemake.wildcards.version
     with open(snakemake.log[0], "w") as log:
         try:
-            manifest = {**provision(version, cfg, read_wheel_table(snakemake.input.table), log), "status": "ok"}
+            wheels = read_wheel_table(snakemake.input.table)
+            nvidia = read_nvidia_table(snakemake.input.nvidia_table)
+            manifest = {**provision(version, cfg, wheels, log, nvidia), "status": "ok"}
         except (ProvisionError, OSError, subprocess.SubprocessError) as err:
             # Recorded, not fatal: the other versions go on and the report names the cause.
             print(f"ERROR: {err}", file=log)
