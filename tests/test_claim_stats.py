@@ -219,3 +219,8 @@ def test_results_from_other_machines_or_commits_are_flagged_not_mixed_silently()
     assert len(notes) == 2
     assert "2 different machines" in notes[0] and "installed/cpu/batch_from_rows" in notes[0]
     assert "2 different commits" in notes[1] and "c1: 1.8.1/cpu/batch_from_rows" in notes[1]
+    # Two GPUs in one table are two machines' results, even where host names agree ("vm").
+    runs.loc[1, ["git_commit", "host"]] = ["c1", "a"]
+    runs["gpu"] = ["NVIDIA H200, 580.159.04, 143771 MiB", "NVIDIA H100 80GB HBM3, 580.159.04, 81559 MiB", ""]
+    notes = mixed_provenance(runs)
+    assert len(notes) == 1 and "2 different GPUs" in notes[0] and "H100" in notes[0]

@@ -310,7 +310,7 @@ def provenance_html(runs, config, report_dir, commit):
     if first is not None:
         machine = (f"<p>Machine: <code>{esc(first.host)}</code>, {esc(first.cpu_model)}, {esc(first.cores)} cores, "
                    f"{esc(first.os)}, Python {esc(first.python)}"
-                   + (f", GPU: {esc(first.gpu)}" if str(first.gpu).strip() else "") + ".</p>")
+                   + (f", GPU: {esc(first.gpu)}" if str(getattr(first, "gpu", "")).strip() else "") + ".</p>")
     return (machine + f"<p>Report built from commit <code>{esc(commit)}</code> on "
             f"{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}.</p>"
             f"<table><tr>{''.join(f'<th>{c}</th>' for c in cols)}<th>raw data</th></tr>{''.join(rows)}</table>"

@@ -182,6 +182,8 @@ def mixed_provenance(runs):
     measured = runs[runs.status == "ok"]
     notes = []
     for key, what in PROVENANCE_KEYS.items():
+        if key not in measured:  # a runs table from before the key was recorded (gpu)
+            continue
         values = measured[key].astype(str)
         distinct = sorted(set(values) - {""})
         if len(distinct) > 1:
