@@ -296,6 +296,12 @@ def mechanism_text(mech, claim):
 
 # ---- provenance --------------------------------------------------------------------------------
 
+def gpu_named(run):
+    """The run names a GPU (an empty cell reads back from runs.csv as NaN; older tables have none)."""
+    gpu = getattr(run, "gpu", "")
+    return isinstance(gpu, str) and gpu.strip() != ""
+
+
 def provenance_html(runs, config, report_dir, commit):
     cols = ["version", "libtorch", "device", "technique", "front", "status", "reason", "samples", "date",
             "git_commit", "compiler", "cxx11_abi", "threads", "wall_seconds"]
@@ -310,7 +316,7 @@ def provenance_html(runs, config, report_dir, commit):
     if first is not None:
         machine = (f"<p>Machine: <code>{esc(first.host)}</code>, {esc(first.cpu_model)}, {esc(first.cores)} cores, "
                    f"{esc(first.os)}, Python {esc(first.python)}"
-                   + (f", GPU: {esc(first.gpu)}" if str(getattr(first, "gpu", "")).strip() else "") + ".</p>")
+                   + (f", GPU: {esc(first.gpu)}" if gpu_named(first) else "") + ".</p>")
     return (machine + f"<p>Report built from commit <code>{esc(commit)}</code> on "
             f"{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}.</p>"
             f"<table><tr>{''.join(f'<th>{c}</th>' for c in cols)}<th>raw data</th></tr>{''.join(rows)}</table>"
