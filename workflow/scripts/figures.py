@@ -332,12 +332,17 @@ def trend(claims, claim, path, dpi, holds_above, reversed_below, titles):
     comparisons = list(dict.fromkeys(df["comparison"]))
     groups = _cells(df)
     versions = sorted(df["libtorch"].unique(), key=version_key)
-    fig, axes = plt.subplots(len(comparisons), len(groups), figsize=(max(5.5, 1.6 * len(versions) + 2) * len(groups),
-                             2.9 * len(comparisons) + 0.6), squeeze=False, sharey="row")
+    # Side by side, many versions would squeeze each panel into a strip: then one panel a row.
+    stacked = len(versions) > 3 and len(groups) > 1
+    rows, cols = (len(comparisons) * len(groups), 1) if stacked else (len(comparisons), len(groups))
+    panel_width = max(5.5, min(1.2 * len(versions) + 2, 10))
+    fig, axes = plt.subplots(rows, cols, figsize=(panel_width * cols, 2.9 * rows + 0.6), squeeze=False,
+                             sharey=False if stacked else "row")
     rng = np.random.default_rng(0)
     for i, comparison in enumerate(comparisons):
         for j, (device, front) in enumerate(groups):
-            ax = axes[i][j]
+            row, col = (i * len(groups) + j, 0) if stacked else (i, j)
+            ax = axes[row][col]
             part = df[(df.comparison == comparison) & (df.device == device) & (df.front == front)]
             ax.axhspan(reversed_below, holds_above, color="#eeeeee", zorder=0)
             ax.axhline(1.0, color="k", lw=0.8)
@@ -353,9 +358,9 @@ def trend(claims, claim, path, dpi, holds_above, reversed_below, titles):
             ax.grid(True, axis="y", alpha=0.3)
             metric = part["metric"].iloc[0] if not part.empty else ""
             ax.set_title(f"{comparison} · {device}" + ("" if front == "cpp" else f" · {front}"), fontsize=9.5)
-            if j == 0:
+            if col == 0:
                 ax.set_ylabel(f"slow / fast ({metric})")
-            if i == len(comparisons) - 1:
+            if row == rows - 1:
                 ax.set_xlabel("libtorch version")
     handles = [Patch(color=c, label=v) for v, c in VERDICT_COLORS.items()]
     handles.append(Patch(color="#eeeeee", label=f"[{reversed_below:g}, {holds_above:g}]: too small to matter"))
