@@ -9,6 +9,7 @@ import pytest
 
 import nvidia_libs
 import provision
+import wheel_cache
 from libtorch_source import (
     NvidiaWheel, UnknownVersionError, Wheel, check_versions, read_nvidia_table, read_wheel_table, source_kind)
 from provision import ProvisionError
@@ -50,7 +51,7 @@ def test_sha256_mismatch_is_refused_and_the_file_removed(tmp_path):
     wheel_file = fake_wheel(tmp_path / "torch-0.0.1-x.whl", {"torch/lib/a.so": b"abc"})
     entry = Wheel("0.0.1", "3.9", "manylinux1_x86_64", wheel_file.name, "0" * 64, 3)
     with pytest.raises(ProvisionError, match="sha256 mismatch"):
-        provision.verify_wheel(wheel_file, entry)
+        wheel_cache.verify_wheel(wheel_file, entry)
     assert not wheel_file.exists()
 
 

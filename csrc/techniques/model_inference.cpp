@@ -280,8 +280,9 @@ Case prepare(const Params& params, const at::Device& device) {
   const Plan plan = make_plan(params, device);
   const at::Tensor x = models::make_input(plan.config, plan.config.batch, device);
   Case c;
-  c.rtol = models::tolerance(device).rtol;
-  c.atol = models::tolerance(device).atol;
+  const models::Tolerance tol = models::tolerance(device);
+  c.rtol = tol.rtol;
+  c.atol = tol.atol;
   c.inputs.push_back({"x", x});
   std::vector<std::string> names = {"native"};
   for (const auto& name : plan.variants)

@@ -15,28 +15,12 @@ class UnknownVersionError(ValueError):
 
 
 class PinnedWheel:
-    """A wheel pinned by a table, as wheel_cache.py fetches and checks it. Subclasses give, as
-    templates over their fields, what it is for and how to fix a failed download or hash check."""
-
-    PURPOSE = OFFLINE_FIX = MISMATCH_FIX = ""
+    """A wheel pinned by a table, as wheel_cache.py fetches and checks it. Subclasses say what
+    it is for (purpose) and how to fix a failed download (offline_fix) or hash check (mismatch_fix)."""
 
     @property
     def requirement(self):
         return f"{self.package}=={self.version}"
-
-    def _fill(self, template, **extra):
-        return template.format_map({**vars(self), "package": self.package, "requirement": self.requirement, **extra})
-
-    @property
-    def purpose(self):
-        return self._fill(self.PURPOSE)
-
-    def offline_fix(self, wheel_dir):
-        return self._fill(self.OFFLINE_FIX, wheel_dir=wheel_dir)
-
-    @property
-    def mismatch_fix(self):
-        return self._fill(self.MISMATCH_FIX)
 
 
 @dataclass(frozen=True)
@@ -48,10 +32,16 @@ class Wheel(PinnedWheel):
     sha256: str
     size_bytes: int
     package = "torch"
-    PURPOSE = "libtorch {version}"
-    OFFLINE_FIX = ("put that wheel or an unpacked libtorch folder on disk and set libtorch.local['{version}'] "
-                   "to its path.")
-    MISMATCH_FIX = "point libtorch.local at a wheel you trust, or correct workflow/resources/torch_wheels.tsv."
+
+    @property
+    def purpose(self):
+        return f"libtorch {self.version}"
+
+    def offline_fix(self, wheel_dir):
+        return (f"put that wheel or an unpacked libtorch folder on disk and set libtorch.local['{self.version}'] "
+                "to its path.")
+
+    mismatch_fix = "point libtorch.local at a wheel you trust, or correct workflow/resources/torch_wheels.tsv."
 
 
 @dataclass(frozen=True)
@@ -67,10 +57,16 @@ class NvidiaWheel(PinnedWheel):
     size_bytes: int
     folder: str  # e.g. nvidia/cuda_runtime: inside the wheel, and under <cache>/libtorch/<version>/
     python_version = ""  # py3-none wheels: any Python 3 takes them
-    PURPOSE = "{package} {version}, which libtorch {torch_version} needs"
-    OFFLINE_FIX = ("on a machine that reaches PyPI run `pip download --no-deps --only-binary=:all: "
-                   "--platform {platform} {requirement}` and copy {filename} into {wheel_dir}/.")
-    MISMATCH_FIX = ("copy the right file into libtorch.cache_dir's wheels/ folder, or correct "
+
+    @property
+    def purpose(self):
+        return f"{self.package} {self.version}, which libtorch {self.torch_version} needs"
+
+    def offline_fix(self, wheel_dir):
+        return (f"on a machine that reaches PyPI run `pip download --no-deps --only-binary=:all: "
+                f"--platform {self.platform} {self.requirement}` and copy {self.filename} into {wheel_dir}/.")
+
+    mismatch_fix = ("copy the right file into libtorch.cache_dir's wheels/ folder, or correct "
                     "workflow/resources/nvidia_wheels.tsv.")
 
 

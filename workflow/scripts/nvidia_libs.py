@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 
-from wheel_cache import download_wheel, unpack_wheel, unpacked_ok, verify_wheel
+from wheel_cache import ensure_unpacked
 
 # What the runner links; the CUDA libraries (libtorch_cuda.so, cuDNN, cuBLAS, ...) it loads
 # only for a CUDA device, so their absence costs the CUDA cells, not the build.
@@ -17,15 +17,8 @@ CPU_LIBRARIES = ("libc10.so", "libtorch_cpu.so")
 def provision_nvidia_wheels(wheels, version_dir, wheel_dir, index_url, keep_wheels=False, log=sys.stderr):
     """Download, verify and unpack each wheel's lib/ once; returns the pins, for the manifest."""
     for wheel in wheels:
-        dest = version_dir / wheel.folder
-        if unpacked_ok(dest, wheel.sha256):
-            continue
-        path = download_wheel(wheel, wheel_dir, index_url, log)
-        verify_wheel(path, wheel)
-        print(f"unpacking {wheel.folder}/lib of {path} into {dest}", file=log, flush=True)
-        unpack_wheel(path, dest, wheel.sha256, folder=wheel.folder, wanted=("lib/",))
-        if not keep_wheels:
-            path.unlink(missing_ok=True)
+        ensure_unpacked(wheel, version_dir / wheel.folder, wheel_dir, index_url, keep_wheels, log,
+                        folder=wheel.folder, wanted=("lib/",))
     return [wheel.requirement for wheel in wheels]
 
 

@@ -17,8 +17,7 @@ from pathlib import Path
 from atomic_write import write_json_atomic
 from libtorch_source import INSTALLED, read_nvidia_table, read_wheel_table, source_kind
 from nvidia_libs import provision_nvidia_wheels, unresolved_libraries
-from wheel_cache import (
-    UNPACK_MARKER, ProvisionError, download_wheel, sha256_of, unpack_wheel, unpacked_ok, verify_wheel)
+from wheel_cache import UNPACK_MARKER, ProvisionError, ensure_unpacked, sha256_of, unpack_wheel, unpacked_ok
 
 FLAT_LAYOUT = ("lib", "include", "share", UNPACK_MARKER)  # the marker last: it vouches for the rest
 
@@ -105,23 +104,19 @@ def provision_wheel(version, cfg, wheel, local_wheel, nvidia_wheels, log):
     version_dir = cache / "libtorch" / version
     dest = version_dir / "torch"
     move_flat_layout(version_dir, log)
-    if not unpacked_ok(dest):
-        if local_wheel is not None:
-            wheel_path = local_wheel
-            digest = sha256_of(local_wheel)
-            if wheel is not None and digest != wheel.sha256:
-                raise ProvisionError(
-                    f"{local_wheel} does not match the sha256 of {wheel.filename} in the wheel table "
-                    f"(got {digest}). Use the wheel named in workflow/resources/torch_wheels.tsv."
-                )
-        else:
-            wheel_path = download_wheel(wheel, cache / "wheels", cfg["index_url"], log)
-            verify_wheel(wheel_path, wheel)
-            digest = wheel.sha256
-        print(f"unpacking {wheel_path} into {dest}", file=log, flush=True)
-        unpack_wheel(wheel_path, dest, digest)
-        if local_wheel is None and not cfg.get("keep_wheels", False):
-            Path(wheel_path).unlink(missing_ok=True)
+    if unpacked_ok(dest):  # any unpack that finished, also one from a local wheel
+        pass
+    elif local_wheel is None:
+        ensure_unpacked(wheel, dest, cache / "wheels", cfg["index_url"], cfg.get("keep_wheels", False), log)
+    else:
+        digest = sha256_of(local_wheel)
+        if wheel is not None and digest != wheel.sha256:
+            raise ProvisionError(
+                f"{local_wheel} does not match the sha256 of {wheel.filename} in the wheel table "
+                f"(got {digest}). Use the wheel named in workflow/resources/torch_wheels.tsv."
+            )
+        print(f"unpacking {local_wheel} into {dest}", file=log, flush=True)
+        unpack_wheel(local_wheel, dest, digest)
     pins = provision_nvidia_wheels(nvidia_wheels, version_dir, cache / "wheels", cfg.get("index_url"),
                                    cfg.get("keep_wheels", False), log)
     return dest, json.loads((dest / UNPACK_MARKER).read_text())["sha256"], pins

@@ -115,3 +115,17 @@ def unpack_wheel(wheel_path, dest, sha256, folder="torch", wanted=("lib/", "incl
     (partial / folder).rename(dest)
     shutil.rmtree(partial, ignore_errors=True)
     write_json_atomic(dest / UNPACK_MARKER, {"sha256": sha256, "files": files})
+
+
+def ensure_unpacked(wheel, dest, wheel_dir, index_url, keep_wheel=False, log=sys.stderr, folder="torch",
+                    wanted=("lib/", "include/", "share/")):
+    """The tabled wheel's `wanted` subfolders of `folder` in dest: downloaded, verified and
+    unpacked unless an unpack of this very wheel is already there."""
+    if unpacked_ok(dest, wheel.sha256):
+        return
+    path = download_wheel(wheel, wheel_dir, index_url, log)
+    verify_wheel(path, wheel)
+    print(f"unpacking {folder}/ of {path} into {dest}", file=log, flush=True)
+    unpack_wheel(path, dest, wheel.sha256, folder=folder, wanted=wanted)
+    if not keep_wheel:
+        path.unlink(missing_ok=True)
