@@ -224,3 +224,8 @@ def test_results_from_other_machines_or_commits_are_flagged_not_mixed_silently()
     runs["gpu"] = ["NVIDIA H200, 580.159.04, 143771 MiB", "NVIDIA H100 80GB HBM3, 580.159.04, 81559 MiB", ""]
     notes = mixed_provenance(runs)
     assert len(notes) == 1 and "2 different GPUs" in notes[0] and "H100" in notes[0]
+    # One run made with TF32 off, one with nothing set: flagged too.
+    runs["gpu"] = ""
+    runs["environment"] = ["NVIDIA_TF32_OVERRIDE=0", "none", ""]
+    notes = mixed_provenance(runs)
+    assert len(notes) == 1 and "tuning variables" in notes[0] and "NVIDIA_TF32_OVERRIDE=0: 1.8.1" in notes[0]

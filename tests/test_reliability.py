@@ -66,16 +66,21 @@ def test_bad_config_is_refused_before_any_job(workdir, text, expected):
 
 
 def test_more_threads_than_cores_warns_and_is_recorded(workdir):
+    """Also: a variable that may change the numbers (here TF32 off) is recorded with the run;
+    an unrelated one is not."""
     threads = (os.cpu_count() or 1) + 2
     cfg = small_config(threads=threads)
     cfg["libtorch"] = {"versions": ["installed"]}
     cfg["techniques"]["batch_from_rows"].update(B=[1], N=[8])
     cfg["techniques"]["mask_indexing"]["enabled"] = False
-    done = snakemake(workdir, config=write_config(workdir, "threads.yaml", cfg))
+    done = snakemake(workdir, config=write_config(workdir, "threads.yaml", cfg),
+                     env={"NVIDIA_TF32_OVERRIDE": "0", "UNRELATED_SETTING": "1"})
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"threads={threads} exceeds" in done.stderr
     prov = read_json(workdir / "results/raw/installed/cpu/batch_from_rows.json")
     assert prov["threads"] == threads and "exceed" in prov["warnings"][0]
+    assert prov["environment"]["NVIDIA_TF32_OVERRIDE"] == "0"
+    assert "UNRELATED_SETTING" not in prov["environment"]
 
 
 # -- provisioning and build failures: recorded per version, the others measured ------------

@@ -44,6 +44,17 @@ def git_commit(cwd="."):
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
 
 
+# Variables that change what libtorch computes or how fast: thread pools, device selection,
+# TF32 and math-library modes, allocator and JIT settings.
+TUNING_PREFIXES = ("OMP_", "MKL_", "KMP_", "CUDA_", "CUBLAS_", "CUDNN_", "NVIDIA_TF32", "PYTORCH_", "TORCH_")
+
+
+def tuning_environment(environ=None):
+    """The set variables that may change the numbers, so a run made with them says so."""
+    environ = os.environ if environ is None else environ
+    return {k: environ[k] for k in sorted(environ) if k.startswith(TUNING_PREFIXES)}
+
+
 def machine():
     return {
         "host": socket.gethostname(),
@@ -77,6 +88,7 @@ def collect(config_hash, threads, **extra):
         "config_hash": config_hash,
         "threads": threads,
         "warnings": thread_warnings(threads),
+        "environment": tuning_environment(),
         **machine(),
         **extra,
     }

@@ -302,6 +302,12 @@ def gpu_named(run):
     return isinstance(gpu, str) and gpu.strip() != ""
 
 
+def environment_set(run):
+    """The run recorded tuning variables (OMP_*, CUDA_*, NVIDIA_TF32_OVERRIDE, ...) it was made with."""
+    env = getattr(run, "environment", "")
+    return isinstance(env, str) and env.strip() not in ("", "none")
+
+
 def provenance_html(runs, config, report_dir, commit):
     cols = ["version", "libtorch", "device", "technique", "front", "status", "reason", "samples", "date",
             "git_commit", "compiler", "cxx11_abi", "threads", "wall_seconds"]
@@ -316,7 +322,9 @@ def provenance_html(runs, config, report_dir, commit):
     if first is not None:
         machine = (f"<p>Machine: <code>{esc(first.host)}</code>, {esc(first.cpu_model)}, {esc(first.cores)} cores, "
                    f"{esc(first.os)}, Python {esc(first.python)}"
-                   + (f", GPU: {esc(first.gpu)}" if gpu_named(first) else "") + ".</p>")
+                   + (f", GPU: {esc(first.gpu)}" if gpu_named(first) else "") + ".</p>"
+                   + (f"<p>Tuning variables set: <code>{esc(first.environment)}</code>.</p>"
+                      if environment_set(first) else ""))
     return (machine + f"<p>Report built from commit <code>{esc(commit)}</code> on "
             f"{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}.</p>"
             f"<table><tr>{''.join(f'<th>{c}</th>' for c in cols)}<th>raw data</th></tr>{''.join(rows)}</table>"

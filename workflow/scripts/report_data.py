@@ -53,6 +53,14 @@ def read_samples(paths):
     return out
 
 
+def environment_text(record):
+    """The tuning variables a run was made with, 'NAME=value; ...'; 'none' where none was set,
+    '' where the run predates the record."""
+    if "environment" not in record:
+        return ""
+    return "; ".join(f"{k}={v}" for k, v in record["environment"].items()) or "none"
+
+
 def read_runs(paths):
     """One row per (version, device, technique, front) run: status, reason, real libtorch
     version and the provenance recorded beside the CSV."""
@@ -88,11 +96,12 @@ def read_runs(paths):
             "csv": str(Path(path).with_suffix(".csv")),
             "json": str(path),
             "gpu": record.get("gpu", ""),
+            "environment": environment_text(record),
         })
     columns = ["version", "device", "technique", "front", "status", "reason", "libtorch", "samples", "date",
                "git_commit", "config_hash", "host", "cpu_model", "cores", "os", "python", "threads",
                "compiler", "cxx11_abi", "cplusplus", "cuda_available", "wall_seconds", "command",
-               "csv", "json", "gpu"]
+               "csv", "json", "gpu", "environment"]
     runs = pd.DataFrame(rows, columns=columns)
     # A run that does not name its libtorch (e.g. the Python front) has its version's.
     known = runs[runs.libtorch != ""].groupby("version")["libtorch"].first()
@@ -173,7 +182,7 @@ def read_table(path):
 
 # What must be the same for results to be compared side by side.
 PROVENANCE_KEYS = {"host": "machines", "cpu_model": "CPU models", "gpu": "GPUs", "git_commit": "commits",
-                   "config_hash": "configurations"}
+                   "config_hash": "configurations", "environment": "settings of tuning variables (OMP_*, CUDA_*, ...)"}
 
 
 def mixed_provenance(runs):
@@ -182,7 +191,7 @@ def mixed_provenance(runs):
     measured = runs[runs.status == "ok"]
     notes = []
     for key, what in PROVENANCE_KEYS.items():
-        if key not in measured:  # a runs table from before the key was recorded (gpu)
+        if key not in measured:  # a runs table from before the key was recorded (gpu, environment)
             continue
         values = measured[key].astype(str)
         distinct = sorted(set(values) - {""})
