@@ -229,3 +229,17 @@ def test_results_from_other_machines_or_commits_are_flagged_not_mixed_silently()
     runs["environment"] = ["NVIDIA_TF32_OVERRIDE=0", "none", ""]
     notes = mixed_provenance(runs)
     assert len(notes) == 1 and "tuning variables" in notes[0] and "NVIDIA_TF32_OVERRIDE=0: 1.8.1" in notes[0]
+
+
+def test_claim1_panels_name_each_size_as_configured():
+    """Models with different size parameters: each panel names its own sizes, as integers."""
+    import pandas as pd
+
+    from figures import _model_cases
+
+    samples = pd.DataFrame({
+        "technique": "model_inference", "variant": "native",
+        "params": ["batch=8;depth=3;features=512;hidden=1024;model=mlp;scenario=steady",
+                   "batch=8;channels=32;image=64;model=cnn;scenario=steady"]})
+    panels = list(_model_cases(samples)["panel"])
+    assert panels == ["mlp · batch=8 depth=3 features=512 hidden=1024", "cnn · batch=8 channels=32 image=64"]

@@ -191,6 +191,11 @@ def claim3_time(summary, title, path, dpi):
 
 # ---- claim 1 ---------------------------------------------------------------------------
 
+def size_text(value):
+    """A size as written in the config: 8, not the 8.0 it was parsed into."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _model_cases(samples):
     df = samples[(samples.technique == "model_inference") & (samples.variant != HARNESS_VARIANT)].copy()
     table = params_table(df["params"])
@@ -204,7 +209,8 @@ def _model_cases(samples):
     # Cases that differ in more than model and scenario (e.g. a batch size) are told apart.
     extra = [c for c in table.columns if c not in ("model", "scenario")]
     # Models have different size parameters: a model's row leaves the others' empty (NaN).
-    sizes = df[extra].apply(lambda row: " ".join(str(v) for v in row if pd.notna(v) and v != ""), axis=1)
+    sizes = df[extra].apply(lambda row: " ".join(f"{name}={size_text(v)}" for name, v in row.items()
+                                                 if pd.notna(v) and v != ""), axis=1)
     df["panel"] = df["model"] + ("" if not extra else " · " + sizes)
     return df
 
