@@ -83,6 +83,18 @@ def test_more_threads_than_cores_warns_and_is_recorded(workdir):
     assert "UNRELATED_SETTING" not in prov["environment"]
 
 
+def test_too_few_cold_processes_for_a_verdict_warns(workdir):
+    cfg = small_config()
+    cfg["techniques"]["model_inference"].update(enabled=True, processes=2)
+    cfg["report"] = {"min_rounds": 3}
+    done = snakemake(workdir, "-n", config=write_config(workdir, "few.yaml", cfg))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "processes=2 is below report.min_rounds=3" in done.stdout + done.stderr
+    cfg["techniques"]["model_inference"]["processes"] = 3
+    done = snakemake(workdir, "-n", config=write_config(workdir, "enough.yaml", cfg))
+    assert done.returncode == 0 and "below report.min_rounds" not in done.stdout + done.stderr
+
+
 # -- provisioning and build failures: recorded per version, the others measured ------------
 
 def broken_libtorch(tmp_path):

@@ -184,6 +184,15 @@ const std::string& cpu_fusion_problem() {
 
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
+// The pipeline writes a one-line text ("not built: ...", "not compiled: ...") where it made
+// no model file; its reason, or "" for a real model file.
+std::string marker_reason(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!std::getline(in, line) || line.rfind("not ", 0) != 0) return "";
+  return line;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::ostringstream text;
@@ -287,7 +296,7 @@ std::string unavailable_reason(const std::string& variant, const at::Device& dev
       return "the pipeline exports TorchScript from Python with the installed torch only; libtorch " +
              version_string() + " has no Python here (its wheels are for Python <= 3.9)";
     return "no Python export " + (files.dir.empty() ? std::string("(no model folder given)") : files.python_export()) +
-           " (the pipeline makes it for the installed torch only: workflow/scripts/export_models.py)";
+           " (the pipeline makes it for the installed torch only: workflow/scripts/export_python_models.py)";
   }
   if (variant == kAotInductor) {
 #ifndef BENCH_HAVE_AOTI
@@ -296,8 +305,11 @@ std::string unavailable_reason(const std::string& variant, const at::Device& dev
     if (!device.is_cpu())
       return "the pipeline compiles AOTInductor packages for the CPU only (workflow/scripts/export_python_models.py)";
     if (files.dir.empty() || !file_exists(files.aoti_package()))
-      return "no AOTInductor package " + (files.dir.empty() ? std::string("(no model folder given)") : files.aoti_package()) +
-             " (made by workflow/scripts/export_models.py)";
+      return "no AOTInductor package " +
+             (files.dir.empty() ? std::string("(no model folder given)") : files.aoti_package()) +
+             " (made by workflow/scripts/export_python_models.py)";
+    const std::string marker = marker_reason(files.aoti_package());
+    if (!marker.empty()) return "no AOTInductor package: " + marker;
 #endif
   }
   if ((variant == kFusionOn || variant == kLowBailout) && device.is_cpu() && try_fusion &&

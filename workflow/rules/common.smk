@@ -40,6 +40,14 @@ if config["threads"] > (os.cpu_count() or 1):
         "timings will include oversubscription (each result's JSON records this warning)."
     )
 
+# Each fresh process is one round of the cold-start comparisons (first_call, process_total).
+if MODEL_INFERENCE["enabled"] and MODEL_INFERENCE["processes"] < config["report"]["min_rounds"]:
+    logger.warning(
+        f"techniques.model_inference.processes={MODEL_INFERENCE['processes']} is below "
+        f"report.min_rounds={config['report']['min_rounds']}: claim 1's cold-start comparisons will "
+        "read 'no clear difference' whatever their interval; raise processes to get a verdict."
+    )
+
 try:
     check_versions(VERSIONS, read_wheel_table(WHEEL_TABLE), config["libtorch"]["local"])
 except UnknownVersionError as err:

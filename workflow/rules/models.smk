@@ -36,6 +36,8 @@ rule export_python_models:
         sizes=lambda wc: model_sizes(wc.model),
         threads=config["threads"],
         max_batch=config["techniques"]["model_inference"]["max_batch"],
+        # The packages run on the CPU only: a CUDA-only run skips the (minute-long) compile.
+        compile_aoti="cpu" in DEVICES,
     script:
         "../scripts/export_python_models.py"
 

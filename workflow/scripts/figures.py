@@ -235,7 +235,7 @@ def _claim1_grid(samples, scenarios_wanted):
     scenarios = [s for s in scenarios_wanted if s in set(df["scenario"])]
     if not scenarios:
         return None
-    fig, axes = plt.subplots(len(panels), len(scenarios), figsize=(6.2 * len(scenarios), 3.1 * len(panels) + 0.5),
+    fig, axes = plt.subplots(len(panels), len(scenarios), figsize=(6.2 * len(scenarios), 3.3 * len(panels) + 0.5),
                              squeeze=False)
     cells = [(axes[i][j], panel, scenario, df[(df.panel == panel) & (df.scenario == scenario)])
              for i, panel in enumerate(panels) for j, scenario in enumerate(scenarios)]
@@ -277,10 +277,10 @@ def claim1_latency_per_call(samples, title, path, dpi):
         ax.set_yscale("log")
         ax.grid(True, alpha=0.3)
         if scenario == "cold":
-            ax.set_title(f"{panel_name}: cold start (median over fresh processes, band min–max)", fontsize=9.5)
+            ax.set_title(f"{panel_name}\ncold start (median over fresh processes, band min–max)", fontsize=9.5)
             ax.set_xlabel("call after loading the model")
         else:
-            ax.set_title(f"{panel_name}: input shape changes between calls", fontsize=9.5)
+            ax.set_title(f"{panel_name}\ninput shape changes between calls", fontsize=9.5)
             ax.set_xlabel("call number, in the order taken (log)")
         ax.set_ylabel("latency (ms, log)")
     extra = [Line2D([], [], ls="none", marker="^", mfc="none", mec="k", label="first call with a new shape"),
@@ -311,7 +311,7 @@ def claim1_distribution(samples, title, path, dpi, spike_factor):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.grid(True, alpha=0.3)
-        ax.set_title(f"{panel_name}: {'steady state' if scenario == 'steady' else 'changing shapes'}",
+        ax.set_title(f"{panel_name}\n{'steady state' if scenario == 'steady' else 'changing shapes'}",
                      fontsize=9.5)
         ax.set_xlabel("latency (ms, log)")
         ax.set_ylabel("fraction of calls at least this slow")
