@@ -63,6 +63,10 @@ def test_contradiction_is_said_plainly():
     comparisons = [{"id": "blog_slow_vs_blog_fast", "claim": "2", "metric": "median", "primary": True}]
     text = render_report.answer_sentences(claims, "2", comparisons)
     assert "The data contradicts the claim here" in text and "reversed" in text
+    # One case that bears the claim out beside one that contradicts it: mixed, not contradicted.
+    claims.loc[0, ["ratio", "ci_low", "ci_high", "verdict"]] = [2.0, 1.8, 2.2, "holds"]
+    text = render_report.answer_sentences(claims, "2", comparisons)
+    assert "The data is mixed here" in text and "contradicts the claim here" not in text
 
 
 def run_snakemake(workdir, *args):

@@ -169,7 +169,7 @@ def answer_sentences(claims, claim, comparisons):
     for cell in ordered_cells(rows):
         part = rows[(rows.libtorch == cell[0]) & (rows.version == cell[1]) & (rows.device == cell[2])
                     & (rows.front == cell[3])]
-        bits, contradicted = [], False
+        bits, contradicted, supported = [], False, False
         for comparison in comparisons:
             if comparison["claim"] != claim or not comparison.get("primary"):
                 continue
@@ -178,13 +178,17 @@ def answer_sentences(claims, claim, comparisons):
                 bits.append(f"{comparison['metric']}: not run ({s['text'].removeprefix('not run: ')})")
                 continue
             contradicted |= s.get("reversed", 0) > 0
+            supported |= s.get("holds", 0) > 0
             bits.append(f"{comparison['metric']}: {s['word']}, {s['text']}")
         label = f"libtorch {cell[0]} on {cell[2]}" + ("" if cell[3] == "cpp" else f" ({cell[3]} front)")
         if part[part.primary.astype(str).str.lower().isin(["true", "1"])].verdict.eq("not run").all():
             out.append(f"<li><strong>{esc(label)}</strong> — {badge('not run')} "
-                       f"{esc(part['reason'].iloc[0].removeprefix('not run: '))}.</li>")
+                       f"{esc(part['reason'].iloc[0].removeprefix('not run: ').rstrip('.'))}.</li>")
             continue
-        lead = "<strong>The data contradicts the claim here.</strong> " if contradicted else ""
+        lead = ""
+        if contradicted:  # and where other cases bear it out, say both
+            lead = ("<strong>The data is mixed here: some cases bear the claim out, others contradict it.</strong> "
+                    if supported else "<strong>The data contradicts the claim here.</strong> ")
         out.append(f"<li>{lead}<strong>{esc(label)}</strong> — {esc('; '.join(bits))}.</li>")
     return "<ul class='answer'>" + "".join(out) + "</ul>"
 
