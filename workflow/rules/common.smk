@@ -41,7 +41,10 @@ if config["threads"] > (os.cpu_count() or 1):
     )
 
 # Each fresh process is one round of the cold-start comparisons (first_call, process_total).
-if MODEL_INFERENCE["enabled"] and MODEL_INFERENCE["processes"] < config["report"]["min_rounds"]:
+if (
+    MODEL_INFERENCE["enabled"]
+    and MODEL_INFERENCE["processes"] < config["report"]["min_rounds"]
+):
     logger.warning(
         f"techniques.model_inference.processes={MODEL_INFERENCE['processes']} is below "
         f"report.min_rounds={config['report']['min_rounds']}: claim 1's cold-start comparisons will "
