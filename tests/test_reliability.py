@@ -74,13 +74,13 @@ def test_more_threads_than_cores_warns_and_is_recorded(workdir):
     cfg["techniques"]["batch_from_rows"].update(B=[1], N=[8])
     cfg["techniques"]["mask_indexing"]["enabled"] = False
     done = snakemake(workdir, config=write_config(workdir, "threads.yaml", cfg),
-                     env={"NVIDIA_TF32_OVERRIDE": "0", "UNRELATED_SETTING": "1"})
+                     env={"NVIDIA_TF32_OVERRIDE": "0", "UNRELATED_SETTING": "1", "CUDA_HOME": "/usr/local/cuda"})
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"threads={threads} exceeds" in done.stderr
     prov = read_json(workdir / "results/raw/installed/cpu/batch_from_rows.json")
     assert prov["threads"] == threads and "exceed" in prov["warnings"][0]
     assert prov["environment"]["NVIDIA_TF32_OVERRIDE"] == "0"
-    assert "UNRELATED_SETTING" not in prov["environment"]
+    assert "UNRELATED_SETTING" not in prov["environment"] and "CUDA_HOME" not in prov["environment"]
 
 
 def test_too_few_cold_processes_for_a_verdict_warns(workdir):

@@ -47,12 +47,17 @@ def git_commit(cwd="."):
 # Variables that change what libtorch computes or how fast: thread pools, device selection,
 # TF32 and math-library modes, allocator and JIT settings.
 TUNING_PREFIXES = ("OMP_", "MKL_", "KMP_", "CUDA_", "CUBLAS_", "CUDNN_", "NVIDIA_TF32", "PYTORCH_", "TORCH_")
+# Where things are installed, and what to compile for, do not change a run: not recorded,
+# so two machines' images do not read as two settings.
+NOT_TUNING = ("CUDA_VERSION", "TORCH_CUDA_ARCH_LIST")
+NOT_TUNING_SUFFIXES = ("_HOME", "_PATH", "_ROOT", "_DIR")
 
 
 def tuning_environment(environ=None):
     """The set variables that may change the numbers, so a run made with them says so."""
     environ = os.environ if environ is None else environ
-    return {k: environ[k] for k in sorted(environ) if k.startswith(TUNING_PREFIXES)}
+    return {k: environ[k] for k in sorted(environ)
+            if k.startswith(TUNING_PREFIXES) and k not in NOT_TUNING and not k.endswith(NOT_TUNING_SUFFIXES)}
 
 
 def machine():
