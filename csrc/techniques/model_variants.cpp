@@ -413,10 +413,14 @@ std::string ExecutorProbe::after_call() {
   return event;
 }
 
+namespace {
+at::Tensor cpu_float(const at::Tensor& t) { return t.detach().cpu().to(at::kFloat); }
+}  // namespace
+
 bool outputs_match(const at::Tensor& reference, const at::Tensor& out) {
   if (!out.defined() || out.sizes() != reference.sizes()) return false;
   const Tolerance tol = tolerance(reference.device());
-  return at::allclose(out.detach().cpu().to(at::kFloat), reference.detach().cpu().to(at::kFloat), tol.rtol, tol.atol);
+  return at::allclose(cpu_float(out), cpu_float(reference), tol.rtol, tol.atol);
 }
 
 std::string difference(const at::Tensor& reference, const at::Tensor& out) {
@@ -425,7 +429,7 @@ std::string difference(const at::Tensor& reference, const at::Tensor& out) {
   if (!out.defined() || out.sizes() != reference.sizes()) {
     text << "shape " << (out.defined() ? out.sizes() : at::IntArrayRef{}) << " instead of " << reference.sizes();
   } else {
-    const at::Tensor diff = (out.detach().cpu().to(at::kFloat) - reference.detach().cpu().to(at::kFloat)).abs();
+    const at::Tensor diff = (cpu_float(out) - cpu_float(reference)).abs();
     text << "max |difference| " << diff.max().item<float>();
   }
   text << " (rtol " << tol.rtol << ", atol " << tol.atol << ")";

@@ -53,10 +53,9 @@ NOT_TUNING = ("CUDA_VERSION", "TORCH_CUDA_ARCH_LIST")
 NOT_TUNING_SUFFIXES = ("_HOME", "_PATH", "_ROOT", "_DIR")
 
 
-def tuning_environment(environ=None):
+def tuning_environment():
     """The set variables that may change the numbers, so a run made with them says so."""
-    environ = os.environ if environ is None else environ
-    return {k: environ[k] for k in sorted(environ)
+    return {k: v for k, v in sorted(os.environ.items())
             if k.startswith(TUNING_PREFIXES) and k not in NOT_TUNING and not k.endswith(NOT_TUNING_SUFFIXES)}
 
 

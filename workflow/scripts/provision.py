@@ -104,19 +104,18 @@ def provision_wheel(version, cfg, wheel, local_wheel, nvidia_wheels, log):
     version_dir = cache / "libtorch" / version
     dest = version_dir / "torch"
     move_flat_layout(version_dir, log)
-    if unpacked_ok(dest):  # any unpack that finished, also one from a local wheel
-        pass
-    elif local_wheel is None:
-        ensure_unpacked(wheel, dest, cache / "wheels", cfg["index_url"], cfg.get("keep_wheels", False), log)
-    else:
-        digest = sha256_of(local_wheel)
-        if wheel is not None and digest != wheel.sha256:
-            raise ProvisionError(
-                f"{local_wheel} does not match the sha256 of {wheel.filename} in the wheel table "
-                f"(got {digest}). Use the wheel named in workflow/resources/torch_wheels.tsv."
-            )
-        print(f"unpacking {local_wheel} into {dest}", file=log, flush=True)
-        unpack_wheel(local_wheel, dest, digest)
+    if not unpacked_ok(dest):  # any unpack that finished counts, also one from a local wheel
+        if local_wheel is None:
+            ensure_unpacked(wheel, dest, cache / "wheels", cfg["index_url"], cfg.get("keep_wheels", False), log)
+        else:
+            digest = sha256_of(local_wheel)
+            if wheel is not None and digest != wheel.sha256:
+                raise ProvisionError(
+                    f"{local_wheel} does not match the sha256 of {wheel.filename} in the wheel table "
+                    f"(got {digest}). Use the wheel named in workflow/resources/torch_wheels.tsv."
+                )
+            print(f"unpacking {local_wheel} into {dest}", file=log, flush=True)
+            unpack_wheel(local_wheel, dest, digest)
     pins = provision_nvidia_wheels(nvidia_wheels, version_dir, cache / "wheels", cfg.get("index_url"),
                                    cfg.get("keep_wheels", False), log)
     return dest, json.loads((dest / UNPACK_MARKER).read_text())["sha256"], pins

@@ -300,16 +300,11 @@ def mechanism_text(mech, claim):
 
 # ---- provenance --------------------------------------------------------------------------------
 
-def gpu_named(run):
-    """The run names a GPU (an empty cell reads back from runs.csv as NaN; older tables have none)."""
-    gpu = getattr(run, "gpu", "")
-    return isinstance(gpu, str) and gpu.strip() != ""
-
-
-def environment_set(run):
-    """The run recorded tuning variables (OMP_*, CUDA_*, NVIDIA_TF32_OVERRIDE, ...) it was made with."""
-    env = getattr(run, "environment", "")
-    return isinstance(env, str) and env.strip() not in ("", "none")
+def recorded(run, column, unset=("",)):
+    """A text column of runs.csv, '' where unset (an empty cell reads back as NaN; older tables
+    lack gpu and environment)."""
+    value = getattr(run, column, "")
+    return value.strip() if isinstance(value, str) and value.strip() not in unset else ""
 
 
 def provenance_html(runs, config, report_dir, commit):
@@ -326,9 +321,9 @@ def provenance_html(runs, config, report_dir, commit):
     if first is not None:
         machine = (f"<p>Machine: <code>{esc(first.host)}</code>, {esc(first.cpu_model)}, {esc(first.cores)} cores, "
                    f"{esc(first.os)}, Python {esc(first.python)}"
-                   + (f", GPU: {esc(first.gpu)}" if gpu_named(first) else "") + ".</p>"
-                   + (f"<p>Tuning variables set: <code>{esc(first.environment)}</code>.</p>"
-                      if environment_set(first) else ""))
+                   + (f", GPU: {esc(recorded(first, 'gpu'))}" if recorded(first, "gpu") else "") + ".</p>"
+                   + (f"<p>Tuning variables set: <code>{esc(recorded(first, 'environment'))}</code>.</p>"
+                      if recorded(first, "environment", unset=("", "none")) else ""))
     return (machine + f"<p>Report built from commit <code>{esc(commit)}</code> on "
             f"{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}.</p>"
             f"<table><tr>{''.join(f'<th>{c}</th>' for c in cols)}<th>raw data</th></tr>{''.join(rows)}</table>"
