@@ -35,9 +35,14 @@ $(VENV)/.deps-installed: deps/requirements.txt deps/requirements.lock | $(VENV)/
 report: setup
 	$(SNAKEMAKE) --cores $(CORES)
 
+CXX_SOURCES := $(wildcard csrc/*/*.cpp csrc/*/*.h)
+
 lint: setup
 	$(SNAKEMAKE) --lint
 	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	clang-format --dry-run --Werror $(CXX_SOURCES)
 
 test: setup lint
 	$(BIN)/pytest

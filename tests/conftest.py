@@ -15,8 +15,8 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "workflow" / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
-from build_cmake import build  # noqa: E402
-from provision import describe_libtorch, installed_torch_root  # noqa: E402
+from libtorch_bench.build import build  # noqa: E402
+from libtorch_bench.provision import describe_libtorch, installed_torch_root  # noqa: E402
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
@@ -59,7 +59,11 @@ def snakemake_env(workdir):
 def run_snakemake(workdir, *args, timeout=1500):
     return subprocess.run(
         SNAKEMAKE + ["--cores", "2", *args, "--configfile", "config/test.yaml"],
-        cwd=workdir, capture_output=True, text=True, timeout=timeout, env=snakemake_env(workdir),
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=snakemake_env(workdir),
     )
 
 
@@ -77,11 +81,15 @@ def read_json(path):
 
 
 def job_stamps(workdir):
-    """Every job's start/end stamp (workflow/scripts/job_clock.py) under results/logs."""
+    """Every job's start/end stamp (workflow/scripts/libtorch_bench/job_clock.py) under results/logs."""
     return [read_json(p) for p in sorted(Path(workdir, "results", "logs").rglob("*.times.json"))]
 
 
 def overlapping(stamps_a, stamps_b):
     """Pairs of distinct jobs, one from each list, whose [started, finished] intervals overlap."""
-    return [(a, b) for a in stamps_a for b in stamps_b
-            if a is not b and a["started"] < b["finished"] and b["started"] < a["finished"]]
+    return [
+        (a, b)
+        for a in stamps_a
+        for b in stamps_b
+        if a is not b and a["started"] < b["finished"] and b["started"] < a["finished"]
+    ]

@@ -11,9 +11,19 @@ import tempfile
 import time
 from pathlib import Path
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--hide-scrollbars", "--remote-debugging-pipe"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--remote-debugging-pipe",
+]
 IMAGES_JS = """JSON.stringify(Array.from(document.images).map(i => ({
   alt: i.alt, complete: i.complete, width: i.naturalWidth, height: i.naturalHeight})))"""
 
@@ -38,9 +48,13 @@ class DevTools:
             os.dup2(read_end, 3)
             os.dup2(write_end, 4)
 
-        self.proc = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={user_data_dir}", "about:blank"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=wire,
-                                     close_fds=False)
+        self.proc = subprocess.Popen(
+            [binary, *FLAGS, f"--user-data-dir={user_data_dir}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=wire,
+            close_fds=False,
+        )
         os.close(to_chrome_r)
         os.close(from_chrome_w)
         self._buffer = b""
@@ -53,8 +67,9 @@ class DevTools:
                 raise TimeoutError("no answer from Chromium")
             chunk = os.read(self._from_chrome, 1 << 16)
             if not chunk:
-                raise RuntimeError("Chromium closed the DevTools pipe: "
-                                   + self.proc.stderr.read().decode(errors="replace")[-2000:])
+                raise RuntimeError(
+                    "Chromium closed the DevTools pipe: " + self.proc.stderr.read().decode(errors="replace")[-2000:]
+                )
             self._buffer += chunk
         message, _, self._buffer = self._buffer.partition(b"\0")
         return json.loads(message)
@@ -114,16 +129,21 @@ def inspect_page(path, screenshot, width=1280):
             session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
             for domain in ("Page", "Runtime", "Log", "Network"):
                 tools.send(f"{domain}.enable", session=session)
-            tools.send("Emulation.setDeviceMetricsOverride",
-                       {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
+            tools.send(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+                session=session,
+            )
             tools.send("Page.navigate", {"url": Path(path).resolve().as_uri()}, session=session)
             tools.wait_for("Page.loadEventFired", timeout=60)
             result = tools.send("Runtime.evaluate", {"expression": IMAGES_JS, "returnByValue": True}, session=session)
             images = json.loads(result["result"]["value"])
-            title = tools.send("Runtime.evaluate", {"expression": "document.title", "returnByValue": True},
-                               session=session)["result"]["value"]
-            shot = tools.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
-                              session=session, timeout=120)
+            title = tools.send(
+                "Runtime.evaluate", {"expression": "document.title", "returnByValue": True}, session=session
+            )["result"]["value"]
+            shot = tools.send(
+                "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session=session, timeout=120
+            )
             Path(screenshot).write_bytes(base64.b64decode(shot["data"]))
             events = list(tools.events)
         finally:

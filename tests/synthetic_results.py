@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-COLUMNS = ["technique", "variant", "params", "libtorch", "device", "front", "threads",
-           "round", "call", "shape", "event", "ns"]
+from libtorch_bench.samples import SAMPLE_COLUMNS as COLUMNS
+
 VERSIONS = {"1.8.1": "1.8.1", "installed": "2.13.0"}
 NOT_RUN_REASON = "no CUDA device: CUDA libraries of this libtorch cannot be loaded"
 # The parameter grids (small by default; a timing check may set the default config's grids).
@@ -40,19 +40,47 @@ def _write(raw, version, device, technique, rows, status="ok", reason="", front=
     stem = technique if front == "cpp" else f"{technique}.{front}"
     lines = [",".join(COLUMNS)] + [",".join(str(r[c]) for c in COLUMNS) for r in rows]
     (folder / f"{stem}.csv").write_text("\n".join(lines) + "\n")
-    record = {"status": status, "reason": reason, "samples": len(rows), "technique": technique,
-              "device": device, "threads": 1, "date": "2026-01-01T00:00:00+00:00",
-              "git_commit": "0" * 40, "config_hash": "synthetic", "host": "synthetic",
-              "cpu_model": "Synthetic CPU", "cores": 2, "os": "Linux", "python": "3.11",
-              "runner": {"libtorch": VERSIONS[version], "compiler": "GCC 12.2.0", "cxx11_abi": 1,
-                         "cplusplus": 201703, "cuda_available": False}}
+    record = {
+        "status": status,
+        "reason": reason,
+        "samples": len(rows),
+        "technique": technique,
+        "device": device,
+        "threads": 1,
+        "date": "2026-01-01T00:00:00+00:00",
+        "git_commit": "0" * 40,
+        "config_hash": "synthetic",
+        "host": "synthetic",
+        "cpu_model": "Synthetic CPU",
+        "cores": 2,
+        "os": "Linux",
+        "python": "3.11",
+        "runner": {
+            "libtorch": VERSIONS[version],
+            "compiler": "GCC 12.2.0",
+            "cxx11_abi": 1,
+            "cplusplus": 201703,
+            "cuda_available": False,
+        },
+    }
     (folder / f"{stem}.json").write_text(json.dumps(record, indent=2))
 
 
 def _row(technique, variant, params, version, device, rnd, call, ns, shape="", event="", front="cpp"):
-    return {"technique": technique, "variant": variant, "params": params, "libtorch": VERSIONS[version],
-            "device": device, "front": front, "threads": 1, "round": rnd, "call": call,
-            "shape": shape, "event": event, "ns": max(1, int(round(ns)))}
+    return {
+        "technique": technique,
+        "variant": variant,
+        "params": params,
+        "libtorch": VERSIONS[version],
+        "device": device,
+        "front": front,
+        "threads": 1,
+        "round": rnd,
+        "call": call,
+        "shape": shape,
+        "event": event,
+        "ns": max(1, int(round(ns))),
+    }
 
 
 def batch_rows(version, rng, rounds):
@@ -61,8 +89,12 @@ def batch_rows(version, rng, rounds):
     for B, N in itertools.product(BATCH_GRID["B"], BATCH_GRID["N"]):
         params = _canonical({"B": B, "N": N})
         floor = 30 + 0.08 * B * N
-        base = {"flat_from_blob": 250 * speed + 1.2 * floor, "prealloc_row_copy": 200 * speed + 20 * B + floor,
-                "floor_memcpy": floor, "harness_empty": 20}
+        base = {
+            "flat_from_blob": 250 * speed + 1.2 * floor,
+            "prealloc_row_copy": 200 * speed + 20 * B + floor,
+            "floor_memcpy": floor,
+            "harness_empty": 20,
+        }
         base["rows_from_blob_vstack"] = 5 * base["flat_from_blob"]
         base["rows_from_blob_cat"] = 4.8 * base["flat_from_blob"]
         base["rows_from_blob_stack"] = 5.2 * base["flat_from_blob"]
@@ -78,15 +110,15 @@ def mask_rows(version, rng, rounds, front="cpp"):
         params = _canonical({"rows": rows_, "cols": cols, "density": density, "K": K})
         select = 200 + 0.002 * cols * density * rows_
         convert = 300 + 0.01 * cols
-        base = {"indices_index_select": K * select + convert, "floor_copy": K * 0.6 * select,
-                "harness_empty": 20}
+        base = {"indices_index_select": K * select + convert, "floor_copy": K * 0.6 * select, "harness_empty": 20}
         base["indices_index"] = base["indices_index_select"]  # no difference, same distribution
         base["mask_index"] = K * (select + convert)  # pays the conversion every time
         base["masked_select"] = base["indices_index_select"] / 3  # reversed on purpose
         for r in range(rounds):
             for v, t in base.items():
-                rows.append(_row("mask_indexing", v, params, version, "cpu", r, 0,
-                                 t * _noise(rng, 1, 0.08)[0], front=front))
+                rows.append(
+                    _row("mask_indexing", v, params, version, "cpu", r, 0, t * _noise(rng, 1, 0.08)[0], front=front)
+                )
     return rows
 
 
@@ -98,8 +130,13 @@ def model_rows(version, rng, rounds, calls, processes):
     shapes_cycle = ["8x64", "16x64", "8x64", "32x64", "1x64", "16x64", "64x64", "8x64"]
     for model, base_ms in (("mlp", 0.2), ("cnn", 2.0)):
         base = base_ms * 1e6
-        speed = {"native": 1.0, "torchscript_default": 1.05, "torchscript_no_profiling": 1.1,
-                 "torchscript_low_bailout": 1.05, "aotinductor": 0.8}
+        speed = {
+            "native": 1.0,
+            "torchscript_default": 1.05,
+            "torchscript_no_profiling": 1.1,
+            "torchscript_low_bailout": 1.05,
+            "aotinductor": 0.8,
+        }
         # steady: same shape every call
         params = _canonical({"model": model, "scenario": "steady"})
         for r in range(rounds):
@@ -159,10 +196,8 @@ def write_results(root, *, seed=7, rounds=20, calls=20, processes=10, with_model
         for technique in techniques:
             _write(raw, version, "cuda", technique, [], status="not run", reason=NOT_RUN_REASON)
     if python_front:
-        _write(raw, "installed", "cpu", "mask_indexing", mask_rows("installed", rng, rounds, "python"),
-               front="python")
-        _write(raw, "installed", "cuda", "mask_indexing", [], status="not run", reason=NOT_RUN_REASON,
-               front="python")
+        _write(raw, "installed", "cpu", "mask_indexing", mask_rows("installed", rng, rounds, "python"), front="python")
+        _write(raw, "installed", "cuda", "mask_indexing", [], status="not run", reason=NOT_RUN_REASON, front="python")
     return sorted(str(p) for p in raw.rglob("*.csv"))
 
 
@@ -172,20 +207,28 @@ if __name__ == "__main__":
     print("\n".join(write_results(sys.argv[1] if len(sys.argv) > 1 else ".")))
 
 
-SETTINGS = {"confidence_level": 0.95, "n_resamples": 300, "seed": 20211023, "method": "percentile",
-            "holds_above": 1.1, "reversed_below": 0.9091, "spike_factor": 10, "min_rounds": 3, "figure_dpi": 60}
+SETTINGS = {
+    "confidence_level": 0.95,
+    "n_resamples": 300,
+    "seed": 20211023,
+    "method": "percentile",
+    "holds_above": 1.1,
+    "reversed_below": 0.9091,
+    "spike_factor": 10,
+    "min_rounds": 3,
+    "figure_dpi": 60,
+}
 
 
 def build_report(root, repo, settings=SETTINGS):
     """Every report step on root/results/raw without Snakemake (the same functions the rules
     call); returns the path of index.html. The scripts must be importable (tests/conftest.py)."""
-    import aggregate
-    import claim_stats
-    import figures
-    import mechanism
-    import pandas as pd
-    import render_report
-    from report_data import load_comparisons, read_runs, read_samples, read_table
+    from libtorch_bench import page, registry
+    from libtorch_bench.comparisons import compare_all
+    from libtorch_bench.figures import across_figures, platform_figures
+    from libtorch_bench.mechanism import derive
+    from libtorch_bench.samples import read_runs, read_samples, read_table
+    from libtorch_bench.summary import summarize
 
     root, repo = Path(root), Path(repo)
     raw = sorted(str(p) for p in (root / "results" / "raw").rglob("*.csv"))
@@ -193,34 +236,44 @@ def build_report(root, repo, settings=SETTINGS):
     (out / "figures").mkdir(parents=True, exist_ok=True)
     samples = read_samples(raw)
     runs = read_runs([p[:-4] + ".json" for p in raw])
-    aggregate.summarize(samples, settings["spike_factor"]).to_csv(out / "summary.csv", index=False)
+    summarize(samples, settings["spike_factor"]).to_csv(out / "summary.csv", index=False)
     runs.to_csv(out / "runs.csv", index=False)
-    comparisons_path = repo / "workflow" / "resources" / "comparisons.yaml"
-    claims, comparisons = load_comparisons(comparisons_path)
-    techniques = set(runs["technique"])
-    claim_stats.compare_all(samples, runs, claims, comparisons, settings, techniques).to_csv(
-        out / "claims.csv", index=False)
-    summary = read_table(out / "summary.csv")
-    pd.concat([mechanism.claim1_spikes(samples, settings["spike_factor"]), mechanism.claim2_per_row(summary),
-               mechanism.claim3_conversion(summary)]).to_csv(out / "mechanism.csv", index=False)
+    reg = registry.load(repo / "workflow" / "resources" / "comparisons.yaml")
+    compare_all(samples, runs, reg, settings, set(runs["technique"])).to_csv(out / "claims.csv", index=False)
+    derive(reg, samples, read_table(out / "summary.csv"), settings["spike_factor"]).to_csv(
+        out / "mechanism.csv", index=False
+    )
     inputs = {}
-    cells = sorted(set(runs[["version", "device"]].itertuples(index=False, name=None)))
-    for version, device in cells:
-        paths = {name: str(out / "figures" / version / device / f"{name}.png")
-                 for name in render_report.CELL_FIGURES}
-        Path(paths["claim2_time"]).parent.mkdir(parents=True, exist_ok=True)
-        figures.cell_figures([p for p in raw if f"/{version}/{device}/" in p], out / "summary.csv",
-                             out / "runs.csv", version, device, paths, settings["figure_dpi"],
-                             settings["spike_factor"])
+    platforms = sorted(set(runs[["version", "device"]].itertuples(index=False, name=None)))
+    for version, device in platforms:
+        paths = {f.name: str(out / "figures" / version / device / f"{f.name}.png") for f in reg.figures("platform")}
+        Path(next(iter(paths.values()))).parent.mkdir(parents=True, exist_ok=True)
+        platform_figures(
+            reg,
+            [p for p in raw if f"/{version}/{device}/" in p],
+            out / "summary.csv",
+            out / "runs.csv",
+            version,
+            device,
+            paths,
+            settings,
+        )
         inputs.update({f"{name}_{version}_{device}": path for name, path in paths.items()})
-    across = {f"claim{c}_{k}": str(out / "figures" / f"claim{c}_{k}.png") for c in "123" for k in ("trend", "mechanism")}
-    figures.across_figures(out / "claims.csv", out / "mechanism.csv", across, settings["figure_dpi"], settings,
-                           {c: v["title"] for c, v in claims.items()})
+    across = {f.name: str(out / "figures" / f"{f.name}.png") for f in reg.figures("across")}
+    across_figures(reg, out / "claims.csv", out / "mechanism.csv", across, settings)
     inputs.update(across)
-    page = render_report.render(
-        read_table(out / "claims.csv"), read_table(out / "runs.csv"), read_table(out / "mechanism.csv"),
-        comparisons_path, render_report.figure_list(inputs, read_table(out / "runs.csv"), cells),
-        repo / "workflow" / "report", {"synthetic": True}, settings, str(out),
-        [out / "claims.csv", out / "summary.csv"])
-    (out / "index.html").write_text(page, encoding="utf-8")
+    data = page.build(
+        reg,
+        read_table(out / "claims.csv"),
+        read_table(out / "runs.csv"),
+        read_table(out / "mechanism.csv"),
+        inputs,
+        platforms,
+        repo / "workflow" / "report",
+        {"synthetic": True},
+        settings,
+        str(out),
+        [out / "claims.csv", out / "summary.csv"],
+    )
+    (out / "index.html").write_text(page.render(data), encoding="utf-8")
     return out / "index.html"

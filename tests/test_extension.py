@@ -13,7 +13,9 @@ def test_lists_the_techniques_with_their_claims(extension):
     techniques = extension.techniques()
     assert techniques["batch_from_rows"]["claim"] == "2"
     assert techniques["mask_indexing"]["claim"] == "3"
-    assert techniques["batch_from_rows"]["variants"][0] == "rows_from_blob_vstack"  # the blog's slow path is the reference
+    assert (
+        techniques["batch_from_rows"]["variants"][0] == "rows_from_blob_vstack"
+    )  # the blog's slow path is the reference
     assert techniques["mask_indexing"]["variants"][0] == "mask_index"
 
 
@@ -49,10 +51,13 @@ def test_every_mask_variant_selects_what_python_indexing_selects(extension, rows
     assert torch.equal(outputs["floor_copy"], expected)
 
 
-@pytest.mark.parametrize("technique, params", [
-    ("batch_from_rows", {"B": 16, "N": 64}),
-    ("mask_indexing", {"rows": 4, "cols": 100, "density": 0.5, "K": 2}),
-])
+@pytest.mark.parametrize(
+    "technique, params",
+    [
+        ("batch_from_rows", {"B": 16, "N": 64}),
+        ("mask_indexing", {"rows": 4, "cols": 100, "density": 0.5, "K": 2}),
+    ],
+)
 def test_the_harness_check_accepts_the_real_variants(extension, technique, params):
     extension.check(technique, params)
 
@@ -61,7 +66,8 @@ def test_the_harness_check_names_a_variant_that_differs(extension):
     ref = torch.arange(6.0)
     with pytest.raises(extension.MismatchError, match=r"variant wrong.*differs from reference variant ref"):
         extension._time_python_variants(
-            [("ref", lambda: ref), ("same", lambda: ref.clone()), ("wrong", lambda: ref + 1)], 0, 1, 1)
+            [("ref", lambda: ref), ("same", lambda: ref.clone()), ("wrong", lambda: ref + 1)], 0, 1, 1
+        )
     with pytest.raises(extension.MismatchError, match="5 elements, the reference 6"):
         extension._time_python_variants([("ref", lambda: ref), ("short", lambda: ref[:5])], 0, 1, 1)
 

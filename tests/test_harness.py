@@ -10,6 +10,7 @@ def counting(name, calls):
     def variant():
         calls[name] += 1
         return torch.ones(1)
+
     return (name, variant)
 
 
@@ -52,7 +53,6 @@ def test_run_keeps_every_sample_of_every_case(extension, rounds, calls):
 
 
 def test_the_thread_count_is_set_and_reported(extension):
-    out = extension.run("mask_indexing", {"rows": [2], "cols": [10], "density": [0.5], "K": [1]},
-                        threads=2, rounds=1)
+    out = extension.run("mask_indexing", {"rows": [2], "cols": [10], "density": [0.5], "K": [1]}, threads=2, rounds=1)
     assert out["threads"] == 2
     torch.set_num_threads(1)

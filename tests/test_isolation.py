@@ -1,5 +1,5 @@
 """Timing isolation on one machine, proven from the jobs' own start/end stamps
-(workflow/scripts/job_clock.py) of the end-to-end run on config/test.yaml with --cores 2
+(workflow/scripts/libtorch_bench/job_clock.py) of the end-to-end run on config/test.yaml with --cores 2
 (conftest.run_snakemake; on this 2-core machine that is `--cores all`): no two timing jobs
 overlapped, no build overlapped a timing job, and builds still overlapped each other.
 The convention that makes this hold is in workflow/rules/common.smk ("Timing isolation")."""

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from libstdcxx_check import OVERRIDE, loaded_libstdcxx, mismatch
+from libtorch_bench.libstdcxx_check import OVERRIDE, loaded_libstdcxx, mismatch
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
 
@@ -36,8 +36,10 @@ def test_a_compiler_with_its_own_libstdcxx_is_named_with_the_fix(program, tmp_pa
 
 
 def test_ldd_output_is_read():
-    out = ("\tlinux-vdso.so.1 (0x00007ffc)\n\tlibstdc++.so.6 => /lib/x86_64-linux-gnu/libstdc++.so.6 (0x7f)\n"
-           "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x7f)\n")
+    out = (
+        "\tlinux-vdso.so.1 (0x00007ffc)\n\tlibstdc++.so.6 => /lib/x86_64-linux-gnu/libstdc++.so.6 (0x7f)\n"
+        "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x7f)\n"
+    )
     assert loaded_libstdcxx(out).name.startswith("libstdc++.so.6")
     assert loaded_libstdcxx("\tlibstdc++.so.6 => not found\n") is None
     assert loaded_libstdcxx("\tlibc.so.6 => /lib/libc.so.6 (0x1)\n") is None

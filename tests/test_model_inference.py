@@ -3,15 +3,12 @@ the same thing, every variant either runs or says why not, and every row carries
 shape, the executor's event and (cold start) its process. Through the pybind11 module on the
 installed torch, with tiny models; the pipeline's own run is checked at the end (slow)."""
 
-
 import pandas as pd
 import pytest
 import torch
 
-import export_python_models
-import model_zoo
-import run_models
 from conftest import read_json
+from libtorch_bench import model_export, model_runs, model_zoo
 
 RTOL, ATOL = 1e-4, 1e-5
 MODELS = {
@@ -19,9 +16,17 @@ MODELS = {
     "cnn": {"batch": 2, "channels": 4, "image": 16},
     "attention": {"batch": 3, "seq": 8, "dim": 16, "heads": 2, "layers": 2},
 }
-VARIANTS = ["native", "torchscript_default", "torchscript_no_optimize", "torchscript_no_profiling",
-            "torchscript_fusion_on", "torchscript_low_bailout", "torchscript_frozen",
-            "torchscript_python_export", "aotinductor"]
+VARIANTS = [
+    "native",
+    "torchscript_default",
+    "torchscript_no_optimize",
+    "torchscript_no_profiling",
+    "torchscript_fusion_on",
+    "torchscript_low_bailout",
+    "torchscript_frozen",
+    "torchscript_python_export",
+    "aotinductor",
+]
 NOT_AVAILABLE = "not available: "
 
 
@@ -42,8 +47,16 @@ def exports(extension, tmp_path_factory):
     with open(folder / "export.log", "w") as log:
         for model, sizes in MODELS.items():
             extension.export_torchscript(str(folder), {"model": model, **sizes})
-            export_python_models.export_one(model, sizes, folder / f"{model}.pt", folder / f"{model}.python.pt",
-                                            folder / f"{model}.aoti.pt2", 8, log, compile_aoti=model == "mlp")
+            model_export.export_one(
+                model,
+                sizes,
+                folder / f"{model}.pt",
+                folder / f"{model}.python.pt",
+                folder / f"{model}.aoti.pt2",
+                8,
+                log,
+                compile_aoti=model == "mlp",
+            )
     return folder
 
 
@@ -68,7 +81,9 @@ def test_every_available_variant_computes_what_native_computes(extension, export
     for name, out in outputs.items():
         torch.testing.assert_close(out, native, rtol=RTOL, atol=ATOL, msg=name)
     # An independent computation: the Python twin with the weights of the C++-saved file.
-    twin = model_zoo.copy_weights(model_zoo.make_model(model, MODELS[model]), torch.jit.load(str(exports / f"{model}.pt")))
+    twin = model_zoo.copy_weights(
+        model_zoo.make_model(model, MODELS[model]), torch.jit.load(str(exports / f"{model}.pt"))
+    )
     with torch.no_grad():
         torch.testing.assert_close(twin(x), native, rtol=RTOL, atol=ATOL)
 
@@ -80,8 +95,14 @@ def test_every_variant_runs_or_says_why_not(extension, exports, model):
     assert list(status) == VARIANTS and set(answer["settings"]) == set(VARIANTS)
     for name, text in status.items():
         assert text == "ok" or (text.startswith(NOT_AVAILABLE) and len(text) > len(NOT_AVAILABLE) + 10), (name, text)
-    for name in ("native", "torchscript_default", "torchscript_no_optimize", "torchscript_no_profiling",
-                 "torchscript_frozen", "torchscript_python_export"):
+    for name in (
+        "native",
+        "torchscript_default",
+        "torchscript_no_optimize",
+        "torchscript_no_profiling",
+        "torchscript_frozen",
+        "torchscript_python_export",
+    ):
         assert status[name] == "ok", (name, status[name])
     assert (status["aotinductor"] == "ok") == (model == "mlp")  # only the mlp's package was compiled
     if model != "mlp":  # the marker's reason, not a failed load
@@ -94,14 +115,18 @@ def test_every_variant_runs_or_says_why_not(extension, exports, model):
     assert bare["aotinductor"].startswith(NOT_AVAILABLE)
     # What is available runs.
     ok = [v for v, s in status.items() if s == "ok"]
-    cols = extension.run("model_inference", grid(model, "steady", model_dir=exports, variants="+".join(ok)),
-                         warmup_rounds=2, rounds=2)
+    cols = extension.run(
+        "model_inference", grid(model, "steady", model_dir=exports, variants="+".join(ok)), warmup_rounds=2, rounds=2
+    )
     assert sorted(set(cols["variant"])) == sorted(ok)
 
 
 def test_changing_shapes_rows_carry_each_shape_and_the_executor_event(extension):
-    cols = extension.run("model_inference", grid("attention", "shapes", variants="native+torchscript_default",
-                                                 shape_count=4, shape_repeats=2), warmup_rounds=2)
+    cols = extension.run(
+        "model_inference",
+        grid("attention", "shapes", variants="native+torchscript_default", shape_count=4, shape_repeats=2),
+        warmup_rounds=2,
+    )
     df = pd.DataFrame({k: cols[k] for k in ("variant", "params", "round", "call", "shape", "event", "ns")})
     assert (df["shape"] != "").all() and (df["ns"] > 0).all()
     assert set(df["params"]) == {"batch=3;dim=16;heads=2;layers=2;model=attention;scenario=shapes;seq=8"}
@@ -138,7 +163,7 @@ def test_bad_parameters_are_rejected(extension):
 
 def test_run_models_starts_a_fresh_process_per_cold_round_and_variant():
     variants = {"mlp": ["native", "torchscript_default"], "cnn": ["native"]}
-    jobs = run_models.plan_jobs(["mlp", "cnn"], variants, processes=5)
+    jobs = model_runs.plan_jobs(["mlp", "cnn"], variants, processes=5)
     cold = [j for j in jobs if j["scenario"] == "cold"]
     assert len(cold) == 5 * 3 and all(len(j["variants"]) == 1 for j in cold)
     assert sorted({j["process"] for j in cold}) == list(range(5))

@@ -43,7 +43,7 @@ def test_runners_were_built_with_each_versions_abi_and_standard(pipeline_run):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
 @pytest.mark.parametrize("version", ["1.8.1", "installed"])
-def test_cuda_cells_are_recorded_as_not_run_with_a_reason(pipeline_run, version):
+def test_cuda_runs_are_recorded_as_not_run_with_a_reason(pipeline_run, version):
     for technique in TECHNIQUES:
         prov = read_json(pipeline_run / f"results/raw/{version}/cuda/{technique}.json")
         assert prov["status"] == "not run"
@@ -83,8 +83,14 @@ def test_python_front_times_the_blogs_python_forms(pipeline_run):
     assert list(df.columns) == COLUMNS
     assert set(df["front"]) == {"python"} and set(df["technique"]) == {"mask_indexing"}
     assert set(df["libtorch"].astype(str)) == {EXPECTED_VERSION["installed"]}
-    assert set(df["variant"]) == {"mask_index", "masked_select", "indices_index", "indices_index_select",
-                                  "floor_copy", "harness_empty"}
+    assert set(df["variant"]) == {
+        "mask_index",
+        "masked_select",
+        "indices_index",
+        "indices_index_select",
+        "floor_copy",
+        "harness_empty",
+    }
     cpp = pd.read_csv(pipeline_run / "results/raw/installed/cpu/mask_indexing.csv")
     assert set(df["params"]) == set(cpp["params"])  # the same cases as the C++ front
     prov = read_json(pipeline_run / "results/raw/installed/cpu/mask_indexing.python.json")

@@ -7,12 +7,17 @@ from pathlib import Path
 
 import pytest
 
-import nvidia_libs
-import provision
-import wheel_cache
-from libtorch_source import (
-    NvidiaWheel, UnknownVersionError, Wheel, check_versions, read_nvidia_table, read_wheel_table, source_kind)
-from provision import ProvisionError
+from libtorch_bench import nvidia_libs, provision, wheel_cache
+from libtorch_bench.libtorch_source import (
+    NvidiaWheel,
+    UnknownVersionError,
+    Wheel,
+    check_versions,
+    read_nvidia_table,
+    read_wheel_table,
+    source_kind,
+)
+from libtorch_bench.provision import ProvisionError
 
 REPO = Path(__file__).resolve().parent.parent
 TABLE = REPO / "workflow" / "resources" / "torch_wheels.tsv"
@@ -58,13 +63,22 @@ def test_sha256_mismatch_is_refused_and_the_file_removed(tmp_path):
 def test_unpack_keeps_only_lib_include_share_and_detects_damage(tmp_path):
     wheel_file = fake_wheel(
         tmp_path / "w.whl",
-        {"torch/lib/libx.so": b"x" * 10, "torch/include/a.h": b"//", "torch/share/c.cmake": b"#",
-         "torch/__init__.py": b"", "torch-1.dist-info/METADATA": b""},
+        {
+            "torch/lib/libx.so": b"x" * 10,
+            "torch/include/a.h": b"//",
+            "torch/share/c.cmake": b"#",
+            "torch/__init__.py": b"",
+            "torch-1.dist-info/METADATA": b"",
+        },
     )
     dest = tmp_path / "cache" / "libtorch" / "0.0.1"
     provision.unpack_wheel(wheel_file, dest, "f" * 64)
     assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == [
-        ".unpacked.json", "include/a.h", "lib/libx.so", "share/c.cmake"]
+        ".unpacked.json",
+        "include/a.h",
+        "lib/libx.so",
+        "share/c.cmake",
+    ]
     assert provision.unpacked_ok(dest)
     (dest / "lib" / "libx.so").write_bytes(b"short")  # a damaged file
     assert not provision.unpacked_ok(dest)
@@ -150,16 +164,30 @@ def test_nvidia_table_pins_what_the_cuda_builds_need_and_nothing_for_the_others(
 def fake_cuda_build(tmp_path):
     """A torch wheel and the nvidia wheel it needs, the latter already in the cache's wheels/
     (so nothing is downloaded), with table entries that match them."""
-    torch_wheel = fake_wheel(tmp_path / "torch-0.0.1-x.whl", {"torch/lib/libtorch_cpu.so": b"t" * 7,
-                                                              "torch/include/a.h": b"//"})
+    torch_wheel = fake_wheel(
+        tmp_path / "torch-0.0.1-x.whl", {"torch/lib/libtorch_cpu.so": b"t" * 7, "torch/include/a.h": b"//"}
+    )
     wheel_dir = tmp_path / "cache" / "wheels"
     wheel_dir.mkdir(parents=True)
     name = "nvidia_cuda_runtime_cu12-0.1-py3-none-manylinux1_x86_64.whl"
-    nvidia_wheel = fake_wheel(wheel_dir / name, {
-        "nvidia/__init__.py": b"", "nvidia/cuda_runtime/lib/libcudart.so.12": b"c" * 5,
-        "nvidia/cuda_runtime/include/cuda.h": b"//"})
-    entry = NvidiaWheel("0.0.1", "nvidia-cuda-runtime-cu12", "0.1", "manylinux1_x86_64", name,
-                        provision.sha256_of(nvidia_wheel), nvidia_wheel.stat().st_size, "nvidia/cuda_runtime")
+    nvidia_wheel = fake_wheel(
+        wheel_dir / name,
+        {
+            "nvidia/__init__.py": b"",
+            "nvidia/cuda_runtime/lib/libcudart.so.12": b"c" * 5,
+            "nvidia/cuda_runtime/include/cuda.h": b"//",
+        },
+    )
+    entry = NvidiaWheel(
+        "0.0.1",
+        "nvidia-cuda-runtime-cu12",
+        "0.1",
+        "manylinux1_x86_64",
+        name,
+        provision.sha256_of(nvidia_wheel),
+        nvidia_wheel.stat().st_size,
+        "nvidia/cuda_runtime",
+    )
     cfg = {"local": {}, "cache_dir": str(tmp_path / "cache"), "index_url": "http://127.0.0.1:9/simple"}
     return torch_wheel, entry, cfg
 
@@ -172,7 +200,9 @@ def test_a_needed_nvidia_wheel_is_unpacked_where_the_torch_rpath_looks(tmp_path)
     assert cudart.is_file() and cudart.stat().st_mode & 0o111
     nvidia_dir = root.parent / "nvidia" / "cuda_runtime"
     assert sorted(p.relative_to(nvidia_dir).as_posix() for p in nvidia_dir.rglob("*") if p.is_file()) == [
-        ".unpacked.json", "lib/libcudart.so.12"]  # lib/ only: nothing compiles against CUDA
+        ".unpacked.json",
+        "lib/libcudart.so.12",
+    ]  # lib/ only: nothing compiles against CUDA
     assert pins == ["nvidia-cuda-runtime-cu12==0.1"]
     assert not (tmp_path / "cache" / "wheels" / entry.filename).exists()  # keep_wheels is off
     # Unpacked once: a second run needs neither wheel (the index is unreachable).
@@ -227,7 +257,9 @@ def test_a_library_the_loader_cannot_find_is_named(tmp_path):
     cc = ["cc", "-shared", "-fPIC", str(tmp_path / "empty.c")]
     subprocess.run([*cc, "-Wl,-soname,libnvfake.so.12", "-o", str(tmp_path / "libnvfake.so.12")], check=True)
     (tmp_path / "lib").mkdir()
-    subprocess.run([*cc, "-Wl,--no-as-needed", str(tmp_path / "libnvfake.so.12"),
-                    "-o", str(tmp_path / "lib" / "libtorch_cpu.so")], check=True)
+    subprocess.run(
+        [*cc, "-Wl,--no-as-needed", str(tmp_path / "libnvfake.so.12"), "-o", str(tmp_path / "lib" / "libtorch_cpu.so")],
+        check=True,
+    )
     (tmp_path / "libnvfake.so.12").unlink()
     assert "libnvfake.so.12" in nvidia_libs.unresolved_libraries(tmp_path / "lib")

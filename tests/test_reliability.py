@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from atomic_write import write_json_atomic, write_text_atomic
 from conftest import SNAKEMAKE, copy_workflow, read_json
+from libtorch_bench.atomic import write_json_atomic, write_text_atomic
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +20,11 @@ pytestmark = pytest.mark.slow
 def snakemake(workdir, *args, env=None, config="config/test.yaml", timeout=900):
     return subprocess.run(
         SNAKEMAKE + ["--cores", "2", *args, "--configfile", config],
-        cwd=workdir, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -46,16 +50,20 @@ def small_config(**overrides):
 
 # -- configuration: refused before any job runs -------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("libtorch: [unclosed", "not valid JSON or YAML"),  # not YAML (Snakemake's own message)
-    ("threads: many\n", "threads"),  # wrong type
-    ("libtorch:\n  verions: ['1.8.1']\n", "verions"),  # unknown key
-    ("libtorch:\n  versions: []\n", "versions"),  # empty version list
-    ("libtorch:\n  versions: ['1.8.1; touch pwned']\n", "1.8.1; touch pwned"),  # shell metacharacters
-    ("devices: ['cuda && touch pwned']\n", "devices"),
-    ("techniques:\n  batch_from_rows:\n    B: [-4]\n", "B"),  # negative size
-    ("libtorch:\n  versions: ['7.7.7']\n", "Known versions: 1.10.2, 1.13.1"),  # unknown version, fix named
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("libtorch: [unclosed", "not valid JSON or YAML"),  # not YAML (Snakemake's own message)
+        ("threads: many\n", "threads"),  # wrong type
+        ("libtorch:\n  verions: ['1.8.1']\n", "verions"),  # unknown key
+        ("libtorch:\n  versions: []\n", "versions"),  # empty version list
+        ("libtorch:\n  versions: ['1.8.1; touch pwned']\n", "1.8.1; touch pwned"),  # shell metacharacters
+        ("devices: ['cuda && touch pwned']\n", "devices"),
+        ("techniques:\n  batch_from_rows:\n    B: [-4]\n", "B"),  # negative size
+        ("libtorch:\n  versions: ['7.7.7']\n", "Known versions: 1.10.2, 1.13.1"),  # unknown version, fix named
+    ],
+)
 def test_bad_config_is_refused_before_any_job(workdir, text, expected):
     (workdir / "config" / "bad.yaml").write_text(text)
     done = snakemake(workdir, config="config/bad.yaml")
@@ -73,8 +81,11 @@ def test_more_threads_than_cores_warns_and_is_recorded(workdir):
     cfg["libtorch"] = {"versions": ["installed"]}
     cfg["techniques"]["batch_from_rows"].update(B=[1], N=[8])
     cfg["techniques"]["mask_indexing"]["enabled"] = False
-    done = snakemake(workdir, config=write_config(workdir, "threads.yaml", cfg),
-                     env={"NVIDIA_TF32_OVERRIDE": "0", "UNRELATED_SETTING": "1", "CUDA_HOME": "/usr/local/cuda"})
+    done = snakemake(
+        workdir,
+        config=write_config(workdir, "threads.yaml", cfg),
+        env={"NVIDIA_TF32_OVERRIDE": "0", "UNRELATED_SETTING": "1", "CUDA_HOME": "/usr/local/cuda"},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"threads={threads} exceeds" in done.stderr
     prov = read_json(workdir / "results/raw/installed/cpu/batch_from_rows.json")
@@ -96,6 +107,7 @@ def test_too_few_cold_processes_for_a_verdict_warns(workdir):
 
 
 # -- provisioning and build failures: recorded per version, the others measured ------------
+
 
 def broken_libtorch(tmp_path):
     """The installed torch's libraries with a header that cannot compile: a compiler error
@@ -129,7 +141,7 @@ def test_a_version_that_fails_to_provision_or_build_does_not_stop_the_others(wor
     done = snakemake(workdir, config=write_config(workdir, "failing.yaml", cfg))
     out = done.stdout + done.stderr
     assert done.returncode != 0  # the run does not look clean...
-    assert "cell(s) failed" in out and "make retry-failed" in out
+    assert "run(s) failed" in out and "make retry-failed" in out
     for technique in ("batch_from_rows", "mask_indexing"):  # ...but the healthy version was measured
         assert read_json(workdir / f"results/raw/installed/cpu/{technique}.json")["status"] == "ok"
         assert len(pd.read_csv(workdir / f"results/raw/installed/cpu/{technique}.csv")) > 0
@@ -147,15 +159,16 @@ def test_a_version_that_fails_to_provision_or_build_does_not_stop_the_others(wor
 
 # -- runs that crash or are killed ---------------------------------------------------------
 
-def one_cell_config(workdir):
+
+def one_run_config(workdir):
     cfg = small_config()
     cfg["libtorch"] = {"versions": ["installed"]}
     cfg["techniques"]["batch_from_rows"].update(B=[1, 16], N=[8, 64], rounds=3)
-    return write_config(workdir, "cell.yaml", cfg)
+    return write_config(workdir, "run.yaml", cfg)
 
 
 def test_a_crashing_runner_fails_its_job_and_leaves_no_csv(workdir):
-    config = one_cell_config(workdir)
+    config = one_run_config(workdir)
     done = snakemake(workdir, "--keep-going", config=config, env={"LIBTORCH_BENCH_FAULT": "batch_from_rows:abort:20"})
     assert done.returncode != 0
     raw = workdir / "results/raw/installed/cpu"
@@ -164,7 +177,8 @@ def test_a_crashing_runner_fails_its_job_and_leaves_no_csv(workdir):
     assert (raw / "mask_indexing.csv").exists()  # the other technique was measured and kept
     before = (raw / "mask_indexing.csv").read_bytes()
     log = (workdir / "results/logs/run/installed/cpu/batch_from_rows.log").read_text()
-    assert "failed (exit" in (done.stdout + done.stderr) or "exit" in log
+    # the runner's abort() (SIGABRT: exit -6) is named in the job's log, with the command
+    assert "batch_from_rows on cpu with libtorch" in log and "failed (exit -6) in" in log
     again = snakemake(workdir, config=config)  # without the fault: only the crashed job reruns
     assert again.returncode == 0, again.stderr[-3000:]
     assert "run_technique" in again.stdout + again.stderr
@@ -173,12 +187,23 @@ def test_a_crashing_runner_fails_its_job_and_leaves_no_csv(workdir):
 
 
 def test_a_run_killed_mid_benchmark_is_redone_alone(workdir):
-    config = one_cell_config(workdir)
+    config = one_run_config(workdir)
     proc = subprocess.Popen(
-        SNAKEMAKE + ["--cores", "2", "results/raw/installed/cpu/batch_from_rows.csv",
-                     "results/raw/installed/cpu/mask_indexing.csv", "--configfile", config],
-        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "LIBTORCH_BENCH_FAULT": "batch_from_rows:hang:10"}, start_new_session=True)
+        SNAKEMAKE
+        + [
+            "--cores",
+            "2",
+            "results/raw/installed/cpu/batch_from_rows.csv",
+            "results/raw/installed/cpu/mask_indexing.csv",
+            "--configfile",
+            config,
+        ],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "LIBTORCH_BENCH_FAULT": "batch_from_rows:hang:10"},
+        start_new_session=True,
+    )
     partial = workdir / "results/raw/installed/cpu/.batch_from_rows.csv.partial"
     deadline = time.time() + 300
     while not (partial.exists() and partial.stat().st_size > 0) and time.time() < deadline:
@@ -201,6 +226,7 @@ def test_a_run_killed_mid_benchmark_is_redone_alone(workdir):
 
 # -- atomic writes ---------------------------------------------------------------------------
 
+
 def test_a_failed_write_keeps_the_previous_file_whole(tmp_path, monkeypatch):
     path = tmp_path / "x.json"
     write_json_atomic(path, {"old": 1})
@@ -211,6 +237,6 @@ def test_a_failed_write_keeps_the_previous_file_whole(tmp_path, monkeypatch):
 
     monkeypatch.setattr(atomic_write, "replace_atomically", crash)
     with pytest.raises(KeyboardInterrupt):
-        write_text_atomic(path, "{\"new\": ")
+        write_text_atomic(path, '{"new": ')
     assert read_json(path) == {"old": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]  # no temporary left behind

@@ -11,13 +11,21 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import render_report
 from conftest import REPO, copy_workflow
 from headless_chromium import inspect_page
+from libtorch_bench import registry
+from libtorch_bench.page.verdicts import answer
 from synthetic_results import NOT_RUN_REASON, build_report, write_results
 
-REPORT_RULES = ["aggregate_samples", "compare_variants", "derive_mechanism", "plot_cell", "plot_across_versions",
-                "render_report", "archive_report"]
+REPORT_RULES = [
+    "aggregate_samples",
+    "compare_variants",
+    "derive_mechanism",
+    "plot_platform",
+    "plot_across_versions",
+    "render_report",
+    "archive_report",
+]
 MAX_HTML_BYTES = 5 * 1024 * 1024
 SCREENSHOTS = REPO / "build" / "tests"
 
@@ -44,7 +52,7 @@ def synthetic_report(tmp_path_factory):
 def test_page_opens_in_chromium_with_every_claim(synthetic_report):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = check_in_chromium(synthetic_report, SCREENSHOTS / "report_synthetic.png")
-    assert len(page["images"]) >= 9  # 3 claims x (cell figures on cpu per version + trend + mechanism)
+    assert len(page["images"]) >= 9  # 3 claims x (platform figures on cpu per version + trend + mechanism)
     html = synthetic_report.read_text()
     assert synthetic_report.stat().st_size <= MAX_HTML_BYTES
     for claim in ("Claim 1", "Claim 2", "Claim 3"):
@@ -55,23 +63,45 @@ def test_page_opens_in_chromium_with_every_claim(synthetic_report):
 
 
 def test_contradiction_is_said_plainly():
-    claims = pd.DataFrame([{
-        "claim": "2", "comparison": "blog_slow_vs_blog_fast", "metric": "median", "primary": True,
-        "libtorch": "9.9", "version": "9.9", "device": "cpu", "front": "cpp", "case": f"B={b}",
-        "slow_variant": "rows_from_blob_vstack", "fast_variant": "flat_from_blob", "ratio": 0.5, "ci_low": 0.45,
-        "ci_high": 0.55, "verdict": "reversed", "reason": "interval below"} for b in (1, 2)])
-    comparisons = [{"id": "blog_slow_vs_blog_fast", "claim": "2", "metric": "median", "primary": True}]
-    text = render_report.answer_sentences(claims, "2", comparisons)
-    assert "The data contradicts the claim here" in text and "reversed" in text
+    claims = pd.DataFrame(
+        [
+            {
+                "claim": "2",
+                "comparison": "blog_slow_vs_blog_fast",
+                "metric": "median",
+                "primary": True,
+                "libtorch": "9.9",
+                "version": "9.9",
+                "device": "cpu",
+                "front": "cpp",
+                "case": f"B={b}",
+                "slow_variant": "rows_from_blob_vstack",
+                "fast_variant": "flat_from_blob",
+                "ratio": 0.5,
+                "ci_low": 0.45,
+                "ci_high": 0.55,
+                "verdict": "reversed",
+                "reason": "interval below",
+            }
+            for b in (1, 2)
+        ]
+    )
+    (item,) = answer(claims, "2", registry.load())
+    assert item["lead"] == "The data contradicts the claim here." and "reversed" in item["text"]
     # One case that bears the claim out beside one that contradicts it: mixed, not contradicted.
     claims.loc[0, ["ratio", "ci_low", "ci_high", "verdict"]] = [2.0, 1.8, 2.2, "holds"]
-    text = render_report.answer_sentences(claims, "2", comparisons)
-    assert "The data is mixed here" in text and "contradicts the claim here" not in text
+    (item,) = answer(claims, "2", registry.load())
+    assert item["lead"].startswith("The data is mixed here") and "contradicts the claim here" not in item["lead"]
 
 
 def run_snakemake(workdir, *args):
-    return subprocess.run([sys.executable, "-m", "snakemake", *args, "--cores", "2", "--configfile",
-                           "config/test.yaml"], cwd=workdir, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args, "--cores", "2", "--configfile", "config/test.yaml"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +110,9 @@ def pipeline_report(tmp_path_factory):
     not allowed to run: the raw CSVs are taken as they are)."""
     workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
     write_results(workdir, rounds=5, calls=6, processes=3)
-    done = run_snakemake(workdir, "results/report/index.html", "results/libtorch-claims-report.zip",
-                         "--allowed-rules", *REPORT_RULES)
+    done = run_snakemake(
+        workdir, "results/report/index.html", "results/libtorch-claims-report.zip", "--allowed-rules", *REPORT_RULES
+    )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     return workdir
 
@@ -89,8 +120,7 @@ def pipeline_report(tmp_path_factory):
 def test_pipeline_outputs_and_claims_csv(pipeline_report):
     report = pipeline_report / "results" / "report"
     claims = pd.read_csv(report / "claims.csv", keep_default_na=False)
-    for column in ("claim", "libtorch", "device", "front", "case", "slow_variant", "fast_variant", "ratio",
-                   "ci_low", "ci_high", "verdict"):
+    for column in "claim libtorch device front case slow_variant fast_variant ratio ci_low ci_high verdict".split():
         assert column in claims.columns
     assert set(claims.verdict) <= {"holds", "reversed", "no clear difference", "not run"}
     not_run = claims[claims.verdict == "not run"]

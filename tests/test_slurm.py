@@ -27,7 +27,7 @@ PACKAGES = ["slurm-wlm", "munge"]
 SLURM_CONF = Path("/etc/slurm/slurm.conf")
 GRES_CONF = Path("/etc/slurm/gres.conf")
 SBIN_PATH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
-# One node with a declared (not real) GPU, so that CUDA cells are scheduled as on a GPU
+# One node with a declared (not real) GPU, so that CUDA runs are scheduled as on a GPU
 # cluster; they then record "not run" as they do locally. `config_overrides` makes slurmd
 # take the node's size from here rather than from the hardware.
 NODE_CPUS = 8  # two 4-core builds side by side
@@ -38,8 +38,10 @@ RUN_LIMIT_S = 285
 # Test-only settings (see shared notes on SLURM here): no slurmdbd, so job states come
 # from squeue; a first status check after 5 s rather than 40 s; no account to look up.
 SLURM_TEST_ARGS = [
-    "--slurm-status-command", "squeue",
-    "--slurm-init-seconds-before-status-checks", "5",
+    "--slurm-status-command",
+    "squeue",
+    "--slurm-init-seconds-before-status-checks",
+    "5",
     "--slurm-no-account",
 ]
 # One SLURM test at a time on a machine: it owns /etc/slurm/slurm.conf while it runs.
@@ -78,8 +80,10 @@ def wait_for(predicate, seconds, what):
 
 def munge_works():
     encoded = subprocess.run(["munge", "-n"], capture_output=True)
-    return encoded.returncode == 0 and subprocess.run(
-        ["unmunge"], input=encoded.stdout, capture_output=True).returncode == 0
+    return (
+        encoded.returncode == 0
+        and subprocess.run(["unmunge"], input=encoded.stdout, capture_output=True).returncode == 0
+    )
 
 
 def stop_by_pid_file(pid_file, name, seconds=15):
@@ -108,37 +112,39 @@ class SingleNodeSlurm:
 
     def slurm_conf(self):
         s = self.state
-        return "\n".join([
-            "ClusterName=libtorchbench",
-            f"SlurmctldHost={self.hostname}(127.0.0.1)",
-            f"SlurmctldPort={free_port()}",
-            f"SlurmdPort={free_port()}",
-            "AuthType=auth/munge",
-            "SlurmUser=root",
-            f"StateSaveLocation={s}/state",
-            f"SlurmdSpoolDir={s}/spool",
-            f"SlurmctldPidFile={s}/slurmctld.pid",
-            f"SlurmdPidFile={s}/slurmd.pid",
-            f"SlurmctldLogFile={s}/slurmctld.log",
-            f"SlurmdLogFile={s}/slurmd.log",
-            "ProctrackType=proctrack/linuxproc",
-            "TaskPlugin=task/none",
-            "SelectType=select/cons_tres",
-            "SelectTypeParameters=CR_Core_Memory",
-            "AccountingStorageType=accounting_storage/none",
-            "JobAcctGatherType=jobacct_gather/none",
-            "MpiDefault=none",
-            "ReturnToService=2",
-            # Finished jobs stay visible to squeue/scontrol for the checks below.
-            "MinJobAge=900",
-            "SlurmdParameters=config_overrides",
-            "GresTypes=gpu",
-            f"NodeName=localhost NodeAddr=127.0.0.1 CPUs={NODE_CPUS} RealMemory={NODE_MEMORY_MB} "
-            "Gres=gpu:1 State=UNKNOWN",
-            "PartitionName=main Nodes=localhost Default=YES MaxTime=INFINITE State=UP",
-            "PartitionName=gpu Nodes=localhost MaxTime=INFINITE State=UP",
-            "",
-        ])
+        return "\n".join(
+            [
+                "ClusterName=libtorchbench",
+                f"SlurmctldHost={self.hostname}(127.0.0.1)",
+                f"SlurmctldPort={free_port()}",
+                f"SlurmdPort={free_port()}",
+                "AuthType=auth/munge",
+                "SlurmUser=root",
+                f"StateSaveLocation={s}/state",
+                f"SlurmdSpoolDir={s}/spool",
+                f"SlurmctldPidFile={s}/slurmctld.pid",
+                f"SlurmdPidFile={s}/slurmd.pid",
+                f"SlurmctldLogFile={s}/slurmctld.log",
+                f"SlurmdLogFile={s}/slurmd.log",
+                "ProctrackType=proctrack/linuxproc",
+                "TaskPlugin=task/none",
+                "SelectType=select/cons_tres",
+                "SelectTypeParameters=CR_Core_Memory",
+                "AccountingStorageType=accounting_storage/none",
+                "JobAcctGatherType=jobacct_gather/none",
+                "MpiDefault=none",
+                "ReturnToService=2",
+                # Finished jobs stay visible to squeue/scontrol for the checks below.
+                "MinJobAge=900",
+                "SlurmdParameters=config_overrides",
+                "GresTypes=gpu",
+                f"NodeName=localhost NodeAddr=127.0.0.1 CPUs={NODE_CPUS} RealMemory={NODE_MEMORY_MB} "
+                "Gres=gpu:1 State=UNKNOWN",
+                "PartitionName=main Nodes=localhost Default=YES MaxTime=INFINITE State=UP",
+                "PartitionName=gpu Nodes=localhost MaxTime=INFINITE State=UP",
+                "",
+            ]
+        )
 
     def start(self):
         for sub in ("state", "spool"):
@@ -167,8 +173,19 @@ class SingleNodeSlurm:
         self.munge_dir = Path(tempfile.mkdtemp(prefix="libtorch-bench-munge-"))
         shutil.chown(self.munge_dir, "munge", "munge")
         d = self.munge_dir
-        subprocess.run(["runuser", "-u", "munge", "--", which("munged"), f"--pid-file={d}/munged.pid",
-                        f"--log-file={d}/munged.log", f"--seed-file={d}/munged.seed"], check=True)
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "munge",
+                "--",
+                which("munged"),
+                f"--pid-file={d}/munged.pid",
+                f"--log-file={d}/munged.log",
+                f"--seed-file={d}/munged.seed",
+            ],
+            check=True,
+        )
         wait_for(munge_works, 10, "munged answering")
 
     def node_states(self):
@@ -191,8 +208,9 @@ class SingleNodeSlurm:
 
     def stop(self):
         if (self.state / "slurmctld.pid").exists():  # cancel what a failed run left behind
-            ids = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True,
-                                 timeout=30).stdout.split()
+            ids = subprocess.run(
+                ["squeue", "-h", "-o", "%i"], capture_output=True, text=True, timeout=30
+            ).stdout.split()
             if ids:
                 subprocess.run(["scancel", *ids], capture_output=True, timeout=30)
         stop_by_pid_file(self.state / "slurmd.pid", "slurmd")
@@ -226,26 +244,45 @@ def slurm_run(pipeline_run, slurm_cluster, tmp_path_factory):
     After the local run (pipeline_run), whose compiled objects (ccache) and AOTInductor
     kernels the SLURM jobs reuse: the SLURM run measures the submission, not compilers."""
     workdir = copy_workflow(tmp_path_factory.mktemp("slurm_pipeline"))
-    cmd = ["timeout", "-s", "KILL", str(RUN_LIMIT_S), *SNAKEMAKE, "--profile", "workflow/profiles/slurm",
-           *SLURM_TEST_ARGS, "--configfile", "config/test.yaml"]
+    cmd = [
+        "timeout",
+        "-s",
+        "KILL",
+        str(RUN_LIMIT_S),
+        *SNAKEMAKE,
+        "--profile",
+        "workflow/profiles/slurm",
+        *SLURM_TEST_ARGS,
+        "--configfile",
+        "config/test.yaml",
+    ]
     started = time.monotonic()
-    done = subprocess.run(cmd, cwd=workdir, env=snakemake_env(workdir), capture_output=True, text=True,
-                          timeout=RUN_LIMIT_S + 60)
+    done = subprocess.run(
+        cmd, cwd=workdir, env=snakemake_env(workdir), capture_output=True, text=True, timeout=RUN_LIMIT_S + 60
+    )
     seconds = time.monotonic() - started
     (workdir / "snakemake.out").write_text(done.stdout + done.stderr)
     if done.returncode != 0:
-        job_logs = "\n".join(f"--- {p}\n" + p.read_text()[-2000:]
-                             for p in sorted(workdir.glob(".snakemake/slurm_logs/**/*.log")))
-        pytest.fail(f"exit {done.returncode} after {seconds:.0f} s (137: killed at the limit)\n"
-                    + (done.stdout + done.stderr)[-6000:] + job_logs + slurm_cluster.logs())
+        job_logs = "\n".join(
+            f"--- {p}\n" + p.read_text()[-2000:] for p in sorted(workdir.glob(".snakemake/slurm_logs/**/*.log"))
+        )
+        pytest.fail(
+            f"exit {done.returncode} after {seconds:.0f} s (137: killed at the limit)\n"
+            + (done.stdout + done.stderr)[-6000:]
+            + job_logs
+            + slurm_cluster.logs()
+        )
     return workdir, seconds, slurm_cluster.jobs()
 
 
 def result_files(workdir):
     """Every file under results/, except the CMake build trees (incidental to a build)."""
     root = Path(workdir, "results")
-    return {str(p.relative_to(root)) for p in root.rglob("*")
-            if p.is_file() and "cmake" not in p.relative_to(root).parts[:3]}
+    return {
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and "cmake" not in p.relative_to(root).parts[:3]
+    }
 
 
 def test_slurm_run_finished_within_its_limit(slurm_run):
@@ -288,7 +325,7 @@ def test_builds_and_timing_jobs_ran_in_slurm_as_the_profile_asks(slurm_run):
         if stamp["kind"] == "build":
             assert int(job["NumCPUs"]) == BUILD_CPUS, job
             continue
-        # A timing job has the whole node; a CUDA cell also a GPU, in the GPU partition.
+        # A timing job has the whole node; a CUDA run also a GPU, in the GPU partition.
         assert job["OverSubscribe"] == "NO" and int(job["NumCPUs"]) == NODE_CPUS, job
         if stamp["wildcards"]["device"].startswith("cuda"):
             assert job["Partition"] == "gpu" and "gpu:1" in job.get("TresPerJob", ""), job

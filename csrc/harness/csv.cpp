@@ -9,8 +9,8 @@ void write_csv_header(std::ostream& out) { out << kCsvHeader << '\n'; }
 
 void write_csv_row(std::ostream& out, const RunContext& ctx, const Sample& s) {
   out << s.technique << ',' << s.variant << ',' << s.params << ',' << ctx.libtorch << ',' << ctx.device << ','
-      << ctx.front << ',' << ctx.threads << ',' << s.round << ',' << s.call << ',' << s.shape << ','
-      << s.event << ',' << s.ns << '\n';
+      << ctx.front << ',' << ctx.threads << ',' << s.round << ',' << s.call << ',' << s.shape << ',' << s.event << ','
+      << s.ns << '\n';
 }
 
 }  // namespace bench

@@ -1,9 +1,8 @@
 #include "harness/device.h"
 
-#include <dlfcn.h>
-
 #include <ATen/Context.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <dlfcn.h>
 
 namespace bench {
 namespace {

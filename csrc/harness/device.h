@@ -14,10 +14,10 @@ struct DeviceUnavailable : std::runtime_error {
 };
 
 struct CudaStatus {
-  bool loadable = false;      // libtorch_cuda (and its CUDA runtime) could be loaded
-  bool available = false;     // ... and every GPU ran a test kernel of this libtorch
+  bool loadable = false;   // libtorch_cuda (and its CUDA runtime) could be loaded
+  bool available = false;  // ... and every GPU ran a test kernel of this libtorch
   int device_count = 0;
-  std::string reason;         // why not, when either is false
+  std::string reason;  // why not, when either is false
 };
 
 CudaStatus probe_cuda();

@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
+#include <torch/version.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -18,17 +19,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string describe_difference(const at::Tensor& ref, const at::Tensor& out) {
-  std::ostringstream why;
-  if (!out.defined()) return "it returned no tensor";
-  if (out.numel() != ref.numel()) {
-    why << "it has " << out.numel() << " elements, the reference " << ref.numel();
-  } else if (out.scalar_type() != ref.scalar_type()) {
-    why << "its dtype is " << out.scalar_type() << ", the reference's " << ref.scalar_type();
-  } else {
-    why << "its values differ";
-  }
-  return why.str();
+at::Tensor flat_cpu(const at::Tensor& t) { return t.detach().cpu().contiguous().reshape(-1); }
+
+bool comparable(const at::Tensor& reference, const at::Tensor& out) {
+  return out.defined() && out.numel() == reference.numel() && out.scalar_type() == reference.scalar_type();
 }
 
 void require_params(const Technique& technique, const Params& params) {
@@ -41,19 +35,47 @@ void require_params(const Technique& technique, const Params& params) {
 
 }  // namespace
 
+std::string libtorch_version() {
+  return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+         std::to_string(TORCH_VERSION_PATCH);
+}
+
+std::vector<size_t> round_order(int64_t round_index, size_t n) {
+  std::vector<size_t> order(n);
+  const size_t first = n == 0 ? 0 : static_cast<size_t>(round_index) % n;
+  for (size_t k = 0; k < n; ++k) order[k] = (first + k) % n;
+  return order;
+}
+
+bool outputs_agree(const at::Tensor& reference, const at::Tensor& out, double rtol, double atol) {
+  if (!comparable(reference, out)) return false;
+  const at::Tensor a = flat_cpu(reference), b = flat_cpu(out);
+  return (rtol == 0 && atol == 0) ? at::equal(b, a) : at::allclose(b, a, rtol, atol);
+}
+
+std::string describe_difference(const at::Tensor& reference, const at::Tensor& out, double rtol, double atol) {
+  std::ostringstream why;
+  if (!out.defined()) return "it returned no tensor";
+  if (out.numel() != reference.numel()) {
+    why << "it has " << out.numel() << " elements, the reference " << reference.numel();
+  } else if (out.scalar_type() != reference.scalar_type()) {
+    why << "its dtype is " << out.scalar_type() << ", the reference's " << reference.scalar_type();
+  } else {
+    const at::Tensor diff = (flat_cpu(out).to(at::kDouble) - flat_cpu(reference).to(at::kDouble)).abs();
+    why << "max |difference| " << (diff.numel() ? diff.max().item<double>() : 0.0) << " (rtol " << rtol << ", atol "
+        << atol << ")";
+  }
+  return why.str();
+}
+
 void check_case(const Technique& technique, const Params& params, Case& c) {
-  at::Tensor ref = c.variants.at(0).run().cpu().contiguous().reshape(-1);
+  const at::Tensor ref = c.variants.at(0).run();
   for (size_t i = 1; i < c.variants.size(); ++i) {
-    at::Tensor out = c.variants[i].run();
-    bool same = out.defined() && out.numel() == ref.numel() && out.scalar_type() == ref.scalar_type();
-    if (same) {
-      at::Tensor flat = out.cpu().contiguous().reshape(-1);
-      same = (c.rtol == 0 && c.atol == 0) ? at::equal(flat, ref) : at::allclose(flat, ref, c.rtol, c.atol);
-    }
-    if (!same)
+    const at::Tensor out = c.variants[i].run();
+    if (!outputs_agree(ref, out, c.rtol, c.atol))
       throw MismatchError("technique " + technique.name + ", variant " + c.variants[i].name + ", params " +
-                          params.canonical() + ": output differs from reference variant " +
-                          c.variants[0].name + " (" + describe_difference(ref, out) + ")");
+                          params.canonical() + ": output differs from reference variant " + c.variants[0].name + " (" +
+                          describe_difference(ref, out, c.rtol, c.atol) + ")");
   }
 }
 
@@ -71,10 +93,8 @@ std::vector<Sample> time_case(const Technique& technique, const Params& params, 
   samples.reserve(n * options.rounds * options.calls_per_round);
   at::Tensor keep_alive;
   for (int round = -options.warmup_rounds; round < options.rounds; ++round) {
-    // Round r starts at variant r mod n: each variant runs first, last and in between.
-    const size_t first = static_cast<size_t>(round + options.warmup_rounds) % n;
-    for (size_t k = 0; k < n; ++k) {
-      Variant& v = c.variants[(first + k) % n];
+    for (size_t i : round_order(round + options.warmup_rounds, n)) {
+      Variant& v = c.variants[i];
       for (int call = 0; call < options.calls_per_round; ++call) {
         synchronize(device);  // earlier work must not spill into this sample
         const auto start = Clock::now();
@@ -82,7 +102,7 @@ std::vector<Sample> time_case(const Technique& technique, const Params& params, 
         synchronize(device);
         const auto stop = Clock::now();
         keep_alive = std::move(out);  // the previous result is freed here, outside the sample
-        if (round < 0) continue;     // warm-up: untimed
+        if (round < 0) continue;      // warm-up: untimed
         samples.push_back(Sample{technique.name, v.name, key, round, call,
                                  std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count()});
       }

@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/params.h"
@@ -70,6 +70,19 @@ struct Technique {
 };
 
 extern const char* const kEmptyVariant;
+
+// The libtorch version this code was compiled against, "MAJOR.MINOR.PATCH".
+std::string libtorch_version();
+
+// The variants' order in one round, given the round's index counted from 0 (warm-up rounds
+// included): round r starts at variant r mod n, so each variant runs first, last and in between.
+std::vector<size_t> round_order(int64_t round_index, size_t n);
+
+// Whether `out` is `reference`: same element count and dtype, values equal (rtol = atol = 0)
+// or within at::allclose(rtol, atol), compared on the CPU.
+bool outputs_agree(const at::Tensor& reference, const at::Tensor& out, double rtol, double atol);
+// Why not, for mismatch messages: "it has 3 elements, the reference 4", "max |difference| 0.2 ...".
+std::string describe_difference(const at::Tensor& reference, const at::Tensor& out, double rtol, double atol);
 
 // A variant whose output differs from the reference; what() names technique, variant, params.
 struct MismatchError : std::runtime_error {

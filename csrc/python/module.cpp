@@ -1,10 +1,10 @@
 // libtorch_bench_ext: the same techniques and harness as bench_runner, callable from Python
 // (tests check every variant here; the Python front times them on the installed torch).
 #include <torch/extension.h>
-#include <torch/version.h>
 
 #include <string>
 
+#include "harness/csv.h"
 #include "harness/device.h"
 #include "harness/harness.h"
 #include "techniques/model_variants.h"
@@ -65,8 +65,7 @@ py::dict run(const std::string& technique, const py::dict& grid, const std::stri
   int threads_used = 0;
   {
     py::gil_scoped_release release;  // the timed work never touches Python objects
-    threads_used = bench::run_technique(t, cases, options,
-                                        [&](const bench::Sample& s) { samples.push_back(s); });
+    threads_used = bench::run_technique(t, cases, options, [&](const bench::Sample& s) { samples.push_back(s); });
   }
   py::list variant, params, round, call, shape, event, ns;
   for (const auto& s : samples) {
@@ -161,10 +160,11 @@ PYBIND11_MODULE(libtorch_bench_ext, m) {
   m.doc() = "The C++ benchmark techniques of bench_runner, for the installed torch";
   py::register_exception<bench::MismatchError>(m, "MismatchError", PyExc_AssertionError);
   py::register_exception<bench::DeviceUnavailable>(m, "DeviceUnavailable", PyExc_RuntimeError);
-  m.def("libtorch_version", [] {
-    return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
-           std::to_string(TORCH_VERSION_PATCH);
-  }, "the libtorch version this module was compiled against");
+  m.def("libtorch_version", &bench::libtorch_version, "the libtorch version this module was compiled against");
+  m.def(
+      "sample_columns", [] { return std::string(bench::kCsvHeader); }, "the raw CSV's header, as the runner writes it");
+  m.def("round_order", &bench::round_order, py::arg("round_index"), py::arg("n"),
+        "the variants' order in the round with this index (0 = first, warm-up included)");
   m.def("harness_empty_variant", [] { return std::string(bench::kEmptyVariant); });
   m.def("techniques", &techniques, "technique -> claim, parameter names, variant names");
   m.def("model_variants", &model_variants, py::arg("model"), py::arg("device") = "cpu", py::arg("model_dir") = "",

@@ -14,7 +14,6 @@
 // Exit codes: 0 done, 2 bad arguments, 3 device unavailable (reason on stderr, no output
 // written), 4 a variant's output differs from the reference, 1 anything else.
 #include <ATen/Parallel.h>
-#include <torch/version.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -30,16 +29,16 @@
 
 namespace {
 
-std::string libtorch_version() {
-  return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
-         std::to_string(TORCH_VERSION_PATCH);
-}
+using bench::libtorch_version;
 
 std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (char ch : s) {
     if (ch == '"' || ch == '\\') out += '\\';
-    if (ch == '\n') { out += "\\n"; continue; }
+    if (ch == '\n') {
+      out += "\\n";
+      continue;
+    }
     out += ch;
   }
   return out + "\"";
@@ -47,8 +46,8 @@ std::string json_string(const std::string& s) {
 
 int info() {
   const bench::CudaStatus cuda = bench::probe_cuda();
-  std::cout << "{\"libtorch\": " << json_string(libtorch_version())
-            << ", \"cxx11_abi\": " << _GLIBCXX_USE_CXX11_ABI << ", \"cplusplus\": " << __cplusplus
+  std::cout << "{\"libtorch\": " << json_string(libtorch_version()) << ", \"cxx11_abi\": " << _GLIBCXX_USE_CXX11_ABI
+            << ", \"cplusplus\": " << __cplusplus
             << ", \"compiler\": " << json_string(std::string("GCC ") + __VERSION__)
             << ", \"default_threads\": " << at::get_num_threads()
             << ", \"cuda_loadable\": " << (cuda.loadable ? "true" : "false")
@@ -75,17 +74,28 @@ int run(int argc, char** argv) {
     const std::string flag = argv[i];
     if (i + 1 >= argc) throw std::invalid_argument("flag " + flag + " needs a value");
     const std::string value = argv[++i];
-    if (flag == "--technique") technique = value;
-    else if (flag == "--device") options.device = value;
-    else if (flag == "--out") out_path = value;
-    else if (flag == "--threads") options.threads = std::stoi(value);
-    else if (flag == "--warmup") options.warmup_rounds = std::stoi(value);
-    else if (flag == "--rounds") options.rounds = std::stoi(value);
-    else if (flag == "--calls") options.calls_per_round = std::stoi(value);
-    else if (flag == "--grid") axes.push_back(bench::parse_axis(value));
-    else if (flag == "--abort-after-samples") options.abort_after_samples = std::stoll(value);
-    else if (flag == "--hang-after-samples") options.hang_after_samples = std::stoll(value);
-    else throw std::invalid_argument("unknown flag " + flag);
+    if (flag == "--technique")
+      technique = value;
+    else if (flag == "--device")
+      options.device = value;
+    else if (flag == "--out")
+      out_path = value;
+    else if (flag == "--threads")
+      options.threads = std::stoi(value);
+    else if (flag == "--warmup")
+      options.warmup_rounds = std::stoi(value);
+    else if (flag == "--rounds")
+      options.rounds = std::stoi(value);
+    else if (flag == "--calls")
+      options.calls_per_round = std::stoi(value);
+    else if (flag == "--grid")
+      axes.push_back(bench::parse_axis(value));
+    else if (flag == "--abort-after-samples")
+      options.abort_after_samples = std::stoll(value);
+    else if (flag == "--hang-after-samples")
+      options.hang_after_samples = std::stoll(value);
+    else
+      throw std::invalid_argument("unknown flag " + flag);
   }
   if (technique.empty() || out_path.empty()) throw std::invalid_argument("run needs --technique and --out");
   const bench::Technique& t = bench::find_technique(technique);
@@ -110,8 +120,10 @@ std::map<std::string, std::string> flags_of(int argc, char** argv, std::vector<b
     const std::string flag = argv[i];
     if (i + 1 >= argc) throw std::invalid_argument("flag " + flag + " needs a value");
     const std::string value = argv[++i];
-    if (flag == "--grid") axes.push_back(bench::parse_axis(value));
-    else flags[flag] = value;
+    if (flag == "--grid")
+      axes.push_back(bench::parse_axis(value));
+    else
+      flags[flag] = value;
   }
   return flags;
 }

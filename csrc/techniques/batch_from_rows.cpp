@@ -38,9 +38,7 @@ std::vector<at::Tensor> wrap_rows(Rows& rows, bool as_2d) {
 }
 
 // The joined result owns its memory on the CPU; on a GPU it still has to be copied there.
-at::Tensor to_device(const at::Tensor& t, const at::Device& device) {
-  return device.is_cpu() ? t : t.to(device);
-}
+at::Tensor to_device(const at::Tensor& t, const at::Device& device) { return device.is_cpu() ? t : t.to(device); }
 
 Case prepare(const Params& params, const at::Device& device) {
   const int64_t batch = params.integer("B");
@@ -67,8 +65,8 @@ Case prepare(const Params& params, const at::Device& device) {
                           flat->reserve(batch * width);
                           for (const auto& row : *rows) flat->insert(flat->end(), row.begin(), row.end());
                           if (device.is_cpu()) {  // hand the vector to the tensor: owning, no second copy
-                            return at::from_blob(flat->data(), {batch, width},
-                                                 [flat](void*) { delete flat; }, f32());
+                            return at::from_blob(
+                                flat->data(), {batch, width}, [flat](void*) { delete flat; }, f32());
                           }
                           at::Tensor on_device = at::from_blob(flat->data(), {batch, width}, f32()).to(device);
                           delete flat;

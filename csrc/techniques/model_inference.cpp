@@ -10,9 +10,9 @@
 //           again in another order; one variant after the other, call = index in the sequence
 //
 // Every row carries the input shape and what the graph executor did in that call (see
-// ExecutorProbe). Outputs are compared with the native module's (kRtol, kAtol): before and
-// after timing in steady, after timing in cold and shapes (a check before would warm the
-// process up).
+// ExecutorProbe). Outputs are compared with the native module's (within models::tolerance of
+// the device): before and after timing in steady, after timing in cold and shapes (a check
+// before would warm the process up).
 //
 // Parameters: model, scenario and the model's sizes (the CSV's params); variants ('+'-separated,
 // default: every variant available here), model_dir (exported files; default: TorchScript is
@@ -114,8 +114,8 @@ Plan make_plan(const Params& params, const at::Device& device) {
 bool within_budget(const Plan& plan, const std::string& scenario, const std::string& variant, int64_t calls,
                    int64_t spent_ns) {
   if (plan.budget_ns <= 0 || calls < kMinCalls || spent_ns <= plan.budget_ns) return true;
-  std::cerr << kTechnique << ": " << plan.config.name << " " << scenario << " " << variant << " stopped after "
-            << calls << " calls (" << spent_ns / 1e9 << " s > budget_seconds)" << std::endl;
+  std::cerr << kTechnique << ": " << plan.config.name << " " << scenario << " " << variant << " stopped after " << calls
+            << " calls (" << spent_ns / 1e9 << " s > budget_seconds)" << std::endl;
   return false;
 }
 
@@ -145,17 +145,22 @@ Sample make_sample(const Plan& plan, const std::string& variant, int round, int 
   return s;
 }
 
+// Throws MismatchError unless `out` agrees with native's `expected` (models::tolerance).
+void check_against_native(const Plan& plan, const std::string& variant, const at::Tensor& expected,
+                          const at::Tensor& out, const std::string& when) {
+  const models::Tolerance tol = models::tolerance(expected.device());
+  if (!outputs_agree(expected, out, tol.rtol, tol.atol))
+    throw MismatchError(std::string(kTechnique) + ", variant " + variant + ", params " + plan.csv_params + when +
+                        ": output differs from native, " + describe_difference(expected, out, tol.rtol, tol.atol));
+}
+
 // Each kept output against the native module's output for the same batch size.
 void verify(const Plan& plan, const std::string& variant, const at::Device& device,
             const std::map<int64_t, at::Tensor>& outputs) {
   auto native = models::load_variant("native", plan.config, plan.files, device, plan.bailout_depth);
-  for (const auto& kv : outputs) {
-    at::Tensor expected = native.forward(models::make_input(plan.config, kv.first, device));
-    if (!models::outputs_match(expected, kv.second))
-      throw MismatchError(std::string(kTechnique) + ", variant " + variant + ", params " + plan.csv_params +
-                          ", batch " + std::to_string(kv.first) + ": output differs from native, " +
-                          models::difference(expected, kv.second));
-  }
+  for (const auto& kv : outputs)
+    check_against_native(plan, variant, native.forward(models::make_input(plan.config, kv.first, device)), kv.second,
+                         ", batch " + std::to_string(kv.first));
 }
 
 std::vector<Sample> run_cold(const Plan& plan, const at::Device& device) {
@@ -186,12 +191,7 @@ std::vector<Sample> run_steady(const Plan& plan, const at::Device& device, const
   const std::string shape = models::shape_string(x.sizes());
   auto native = models::load_variant("native", plan.config, plan.files, device, plan.bailout_depth);
   const at::Tensor expected = native.forward(x);
-  for (auto& v : variants) {
-    const at::Tensor out = v.forward(x);
-    if (!models::outputs_match(expected, out))
-      throw MismatchError(std::string(kTechnique) + ", variant " + v.name + ", params " + plan.csv_params +
-                          ": output differs from native, " + models::difference(expected, out));
-  }
+  for (auto& v : variants) check_against_native(plan, v.name, expected, v.forward(x), "");
   for (int w = 0; w < options.warmup_rounds; ++w)
     for (auto& v : variants) v.forward(x);
 
@@ -201,9 +201,7 @@ std::vector<Sample> run_steady(const Plan& plan, const at::Device& device, const
   std::vector<bool> going(n, true);
   std::vector<at::Tensor> last(n);
   for (int round = 0; round < options.rounds; ++round) {
-    const size_t first = static_cast<size_t>(round) % n;  // each variant runs first, last and in between
-    for (size_t k = 0; k < n; ++k) {
-      const size_t i = (first + k) % n;
+    for (size_t i : round_order(round, n)) {
       models::LoadedVariant& v = variants[i];
       going[i] = going[i] && within_budget(plan, "steady", v.name, calls[i], spent[i]);
       if (!going[i]) continue;
@@ -217,12 +215,8 @@ std::vector<Sample> run_steady(const Plan& plan, const at::Device& device, const
     }
   }
   // Again after timing: the optimized (or fused) graphs compute what the first call did.
-  for (size_t i = 0; i < n; ++i) {
-    if (last[i].defined() && !models::outputs_match(expected, last[i]))
-      throw MismatchError(std::string(kTechnique) + ", variant " + variants[i].name + ", params " +
-                          plan.csv_params + ": output differs from native after the timed calls, " +
-                          models::difference(expected, last[i]));
-  }
+  for (size_t i = 0; i < n; ++i)
+    if (last[i].defined()) check_against_native(plan, variants[i].name, expected, last[i], " after the timed calls");
   return samples;
 }
 

@@ -7,6 +7,7 @@
 #include <torch/csrc/jit/passes/tensorexpr_fuser.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/version.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -16,7 +17,8 @@
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
-#include <unistd.h>
+
+#include "harness/harness.h"
 
 #define BENCH_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
@@ -56,21 +58,6 @@ namespace {
 
 namespace jit = torch::jit;
 
-const char* const kNative = "native";
-const char* const kDefault = "torchscript_default";
-const char* const kNoOptimize = "torchscript_no_optimize";
-const char* const kNoProfiling = "torchscript_no_profiling";
-const char* const kFusionOn = "torchscript_fusion_on";
-const char* const kLowBailout = "torchscript_low_bailout";
-const char* const kFrozen = "torchscript_frozen";
-const char* const kPythonExport = "torchscript_python_export";
-const char* const kAotInductor = "aotinductor";
-
-std::string version_string() {
-  return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
-         std::to_string(TORCH_VERSION_PATCH);
-}
-
 // ---- the graph executor's process-wide switches ------------------------------------------
 
 struct JitSettings {
@@ -84,9 +71,7 @@ struct JitSettings {
 using BailoutState = jit::FusionStrategy;
 BailoutState read_bailout() { return jit::getFusionStrategy(); }
 void write_bailout(BailoutState state) { jit::setFusionStrategy(state); }
-BailoutState bailout_for_depth(int64_t depth) {
-  return {{jit::FusionBehavior::STATIC, static_cast<size_t>(depth)}};
-}
+BailoutState bailout_for_depth(int64_t depth) { return {{jit::FusionBehavior::STATIC, static_cast<size_t>(depth)}}; }
 #else
 using BailoutState = size_t;
 BailoutState read_bailout() { return jit::getBailoutDepth().load(); }
@@ -148,17 +133,6 @@ class JitSettingsScope {
   JitState saved_;
 };
 
-JitSettings settings_of(const std::string& variant, int64_t bailout_depth) {
-  JitSettings s;
-  if (variant == kNoOptimize) s.optimize = false;
-  if (variant == kNoProfiling) s.profiling_executor = false;
-  if (variant == kFusionOn || variant == kLowBailout) s.fuse = true;
-  if (variant == kLowBailout) s.bailout_depth = bailout_depth;
-  return s;
-}
-
-bool is_torchscript(const std::string& variant) { return variant.compare(0, 12, "torchscript_") == 0; }
-
 // Forcing fusion on the CPU, tried once on a tiny module: "" when it works, else why not.
 const std::string& cpu_fusion_problem() {
   static const std::string problem = [] {
@@ -202,15 +176,16 @@ std::string read_file(const std::string& path) {
 
 std::string sizes_json(const ModelConfig& config) {
   return "{\"model\": \"" + config.name + "\", \"sizes\": \"" + size_string(config) + "\", \"libtorch\": \"" +
-         version_string() + "\"}\n";
+         libtorch_version() + "\"}\n";
 }
 
-// The exported files were made for these sizes (a stale export would compare the wrong model).
+// The exported files were made for these sizes by this libtorch: the file is exactly what
+// export_torchscript writes (a stale export would compare the wrong model).
 void check_sizes(const ModelConfig& config, const ModelFiles& files) {
-  const std::string text = read_file(files.sizes());
-  if (text.find("\"sizes\": \"" + size_string(config) + "\"") == std::string::npos)
+  if (read_file(files.sizes()) != sizes_json(config))
     throw std::runtime_error("model_inference: " + files.sizes() + " does not describe " + config.name + " with " +
-                             size_string(config) + " (stale export? rerun export)");
+                             size_string(config) + " made by libtorch " + libtorch_version() +
+                             " (stale export? rerun export)");
 }
 
 // TorchScript as users get it: from a file. Without an export folder the module is saved to a
@@ -245,6 +220,22 @@ jit::Module freeze_like_python(const jit::Module& m) {
 #endif
 }
 
+std::string bailout_text(int64_t depth) {
+#if BENCH_TORCH_AT_LEAST(1, 11)
+  return "setFusionStrategy({{STATIC, " + std::to_string(depth) + "}})";
+#else
+  return "getBailoutDepth() = " + std::to_string(depth);
+#endif
+}
+
+std::string freeze_text() {
+#if BENCH_TORCH_AT_LEAST(1, 9)
+  return "torch::jit::freeze(module) after eval()";
+#else
+  return "freeze_module(module) + OptimizeFrozenGraph after eval() (torch.jit.freeze's steps)";
+#endif
+}
+
 // ---- probe hooks ---------------------------------------------------------------------------
 
 std::atomic<int64_t> g_optimizations{0};
@@ -270,11 +261,163 @@ bool has_profile_nodes(const jit::Block* block) {
   return false;
 }
 
+// ---- the variants ------------------------------------------------------------------------
+
+// What "not available" checks share: TorchScript needs its file; forcing fusion needs a CPU
+// build that can fuse (tried once, on a tiny module: a trial on the model would warm it up).
+std::string torchscript_file_problem(const ModelFiles& files) {
+  if (!files.dir.empty() && !file_exists(files.torchscript()))
+    return "no TorchScript file " + files.torchscript() + " (made by bench_runner export-models)";
+  return "";
+}
+
+std::string fusion_problem(const at::Device& device, bool try_fusion) {
+  return device.is_cpu() && try_fusion ? cpu_fusion_problem() : std::string();
+}
+
+std::string python_export_problem(const ModelFiles& files) {
+  if (!files.dir.empty() && file_exists(files.python_export())) return "";
+  if (!BENCH_TORCH_AT_LEAST(2, 0))
+    return "the pipeline exports TorchScript from Python with the installed torch only; libtorch " +
+           libtorch_version() + " has no Python here (its wheels are for Python <= 3.9)";
+  return "no Python export " + (files.dir.empty() ? std::string("(no model folder given)") : files.python_export()) +
+         " (the pipeline makes it for the installed torch only: workflow/scripts/export_python_models.py)";
+}
+
+std::string aotinductor_problem(const at::Device& device, const ModelFiles& files) {
+#ifndef BENCH_HAVE_AOTI
+  (void)device;
+  (void)files;
+  return "AOTInductor packages load from C++ only from torch 2.6 on (this is libtorch " + libtorch_version() + ")";
+#else
+  if (!device.is_cpu())
+    return "the pipeline compiles AOTInductor packages for the CPU only (workflow/scripts/export_python_models.py)";
+  if (files.dir.empty() || !file_exists(files.aoti_package()))
+    return "no AOTInductor package " +
+           (files.dir.empty() ? std::string("(no model folder given)") : files.aoti_package()) +
+           " (made by workflow/scripts/export_python_models.py)";
+  const std::string marker = marker_reason(files.aoti_package());
+  return marker.empty() ? "" : "no AOTInductor package: " + marker;
+#endif
+}
+
+// A TorchScript module loaded from `path` under `settings`, which are applied around every call.
+LoadedVariant load_torchscript(const std::string& name, const JitSettings& settings, bool freeze,
+                               const ModelConfig& config, const ModelFiles& files, const std::string& path,
+                               const at::Device& device) {
+  const JitState state = state_for(settings);
+  JitSettingsScope scope(state);
+  auto module = std::make_shared<jit::Module>(load_torchscript_file(config, files, path, device));
+  module->eval();
+  if (freeze) *module = freeze_like_python(*module);
+  return {name, true, [module, state](const at::Tensor& x) {
+            JitSettingsScope call_scope(state);
+            return module->forward({x}).toTensor();
+          }};
+}
+
+// One way of running a model. `available` says why it cannot run here ("" when it can);
+// `settings` says what it sets, for the provenance.
+struct VariantSpec {
+  std::string name;
+  std::function<std::string(int64_t bailout_depth)> settings;
+  std::function<std::string(const at::Device&, const ModelFiles&, bool try_fusion)> available;
+  std::function<LoadedVariant(const ModelConfig&, const ModelFiles&, const at::Device&, int64_t bailout_depth)> load;
+};
+
+// A TorchScript variant from MODEL.pt under `jit` settings (fuse: needs CPU fusion to work).
+VariantSpec torchscript_variant(const std::string& name, const std::string& description, JitSettings jit,
+                                bool freeze = false, bool with_depth = false) {
+  return {
+      name,
+      [description, with_depth](int64_t depth) { return with_depth ? description + bailout_text(depth) : description; },
+      [jit, with_depth](const at::Device& device, const ModelFiles& files, bool try_fusion) {
+        std::string why = jit.fuse ? fusion_problem(device, try_fusion) : "";
+        if (!why.empty()) return why + (with_depth ? " (the bailout depth only acts on fused graphs)" : "");
+        return torchscript_file_problem(files);
+      },
+      [name, jit, freeze, with_depth](const ModelConfig& config, const ModelFiles& files, const at::Device& device,
+                                      int64_t depth) {
+        JitSettings s = jit;
+        if (with_depth) s.bailout_depth = depth;
+        return load_torchscript(name, s, freeze, config, files, files.torchscript(), device);
+      }};
+}
+
+const std::vector<VariantSpec>& variant_table() {
+  static const std::vector<VariantSpec> table = [] {
+    JitSettings defaults, no_optimize, no_profiling, fuse;
+    no_optimize.optimize = false;
+    no_profiling.profiling_executor = false;
+    fuse.fuse = true;
+    const std::string fuse_text =
+        "overrideCanFuseOnCPU(true), overrideCanFuseOnGPU(true), setTensorExprFuserEnabled(true)";
+    std::vector<VariantSpec> specs;
+    specs.push_back({"native", [](int64_t) { return std::string("torch::nn::Module, NoGradGuard"); },
+                     [](const at::Device&, const ModelFiles&, bool) { return std::string(); },
+                     [](const ModelConfig& config, const ModelFiles&, const at::Device& device, int64_t) {
+                       auto module = make_native(config, device);
+                       return LoadedVariant{"native", false, [module, config](const at::Tensor& x) {
+                                              return native_forward(*module, config, x);
+                                            }};
+                     }});
+    specs.push_back(
+        torchscript_variant("torchscript_default", "torch::jit::load, eval(), the version's defaults", defaults));
+    specs.push_back(torchscript_variant("torchscript_no_optimize", "setGraphExecutorOptimize(false)", no_optimize));
+    specs.push_back(torchscript_variant("torchscript_no_profiling",
+                                        "getExecutorMode() = false, getProfilingMode() = false (the legacy executor)",
+                                        no_profiling));
+    specs.push_back(torchscript_variant("torchscript_fusion_on", fuse_text, fuse));
+    specs.push_back(torchscript_variant("torchscript_low_bailout", fuse_text + ", ", fuse, false, true));
+    specs.push_back(torchscript_variant("torchscript_frozen", freeze_text(), defaults, true));
+    specs.push_back({"torchscript_python_export",
+                     [](int64_t) {
+                       return std::string(
+                           "torch.jit.script of the Python nn.Module, weights copied, torch.jit.save; loaded with "
+                           "torch::jit::load");
+                     },
+                     [](const at::Device&, const ModelFiles& files, bool) { return python_export_problem(files); },
+                     [defaults](const ModelConfig& config, const ModelFiles& files, const at::Device& device, int64_t) {
+                       return load_torchscript("torchscript_python_export", defaults, false, config, files,
+                                               files.python_export(), device);
+                     }});
+    specs.push_back(
+        {"aotinductor",
+         [](int64_t) {
+           return std::string("torch.export + aoti_compile_and_package; AOTIModelPackageLoader(path).run");
+         },
+         [](const at::Device& device, const ModelFiles& files, bool) { return aotinductor_problem(device, files); },
+         [](const ModelConfig& config, const ModelFiles& files, const at::Device&, int64_t) {
+#ifdef BENCH_HAVE_AOTI
+           check_sizes(config, files);
+           auto loader = std::make_shared<torch::inductor::AOTIModelPackageLoader>(files.aoti_package());
+           return LoadedVariant{"aotinductor", false, [loader](const at::Tensor& x) { return loader->run({x}).at(0); }};
+#else
+           (void)config;
+           (void)files;
+           throw std::logic_error("aotinductor is not available in this build");
+           return LoadedVariant{};
+#endif
+         }});
+    return specs;
+  }();
+  return table;
+}
+
+const VariantSpec& spec_of(const std::string& variant) {
+  for (const auto& spec : variant_table())
+    if (spec.name == variant) return spec;
+  throw std::invalid_argument("model_inference: unknown variant '" + variant + "'");
+}
+
 }  // namespace
 
 const std::vector<std::string>& variant_names() {
-  static const std::vector<std::string> names = {kNative,   kDefault,      kNoOptimize,  kNoProfiling, kFusionOn,
-                                                 kLowBailout, kFrozen, kPythonExport, kAotInductor};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& spec : variant_table()) out.push_back(spec.name);
+    return out;
+  }();
   return names;
 }
 
@@ -288,62 +431,13 @@ void export_torchscript(const ModelConfig& config, const std::string& dir) {
 
 std::string unavailable_reason(const std::string& variant, const at::Device& device, const ModelFiles& files,
                                bool try_fusion) {
-  bool known = false;
-  for (const auto& name : variant_names()) known = known || name == variant;
-  if (!known) throw std::invalid_argument("model_inference: unknown variant '" + variant + "'");
-  if (variant == kPythonExport && (files.dir.empty() || !file_exists(files.python_export()))) {
-    if (!BENCH_TORCH_AT_LEAST(2, 0))
-      return "the pipeline exports TorchScript from Python with the installed torch only; libtorch " +
-             version_string() + " has no Python here (its wheels are for Python <= 3.9)";
-    return "no Python export " + (files.dir.empty() ? std::string("(no model folder given)") : files.python_export()) +
-           " (the pipeline makes it for the installed torch only: workflow/scripts/export_python_models.py)";
-  }
-  if (variant == kAotInductor) {
-#ifndef BENCH_HAVE_AOTI
-    return "AOTInductor packages load from C++ only from torch 2.6 on (this is libtorch " + version_string() + ")";
-#else
-    if (!device.is_cpu())
-      return "the pipeline compiles AOTInductor packages for the CPU only (workflow/scripts/export_python_models.py)";
-    if (files.dir.empty() || !file_exists(files.aoti_package()))
-      return "no AOTInductor package " +
-             (files.dir.empty() ? std::string("(no model folder given)") : files.aoti_package()) +
-             " (made by workflow/scripts/export_python_models.py)";
-    const std::string marker = marker_reason(files.aoti_package());
-    if (!marker.empty()) return "no AOTInductor package: " + marker;
-#endif
-  }
-  if ((variant == kFusionOn || variant == kLowBailout) && device.is_cpu() && try_fusion &&
-      !cpu_fusion_problem().empty())
-    return cpu_fusion_problem() + (variant == kLowBailout ? " (the bailout depth only acts on fused graphs)" : "");
-  if (is_torchscript(variant) && variant != kPythonExport && !files.dir.empty() && !file_exists(files.torchscript()))
-    return "no TorchScript file " + files.torchscript() + " (made by bench_runner export-models)";
-  return "";
+  return spec_of(variant).available(device, files, try_fusion);
 }
 
 std::map<std::string, std::string> variant_settings(int64_t bailout_depth) {
-  const std::string depth = std::to_string(bailout_depth);
-#if BENCH_TORCH_AT_LEAST(1, 11)
-  const std::string bailout = "setFusionStrategy({{STATIC, " + depth + "}})";
-#else
-  const std::string bailout = "getBailoutDepth() = " + depth;
-#endif
-  const std::string fuse = "overrideCanFuseOnCPU(true), overrideCanFuseOnGPU(true), setTensorExprFuserEnabled(true)";
-  return {
-      {kNative, "torch::nn::Module, NoGradGuard"},
-      {kDefault, "torch::jit::load, eval(), the version's defaults"},
-      {kNoOptimize, "setGraphExecutorOptimize(false)"},
-      {kNoProfiling, "getExecutorMode() = false, getProfilingMode() = false (the legacy executor)"},
-      {kFusionOn, fuse},
-      {kLowBailout, fuse + ", " + bailout},
-#if BENCH_TORCH_AT_LEAST(1, 9)
-      {kFrozen, "torch::jit::freeze(module) after eval()"},
-#else
-      {kFrozen, "freeze_module(module) + OptimizeFrozenGraph after eval() (torch.jit.freeze's steps)"},
-#endif
-      {kPythonExport, "torch.jit.script of the Python nn.Module, weights copied, torch.jit.save; loaded with "
-                      "torch::jit::load"},
-      {kAotInductor, "torch.export + aoti_compile_and_package; AOTIModelPackageLoader(path).run"},
-  };
+  std::map<std::string, std::string> out;
+  for (const auto& spec : variant_table()) out[spec.name] = spec.settings(bailout_depth);
+  return out;
 }
 
 LoadedVariant load_variant(const std::string& variant, const ModelConfig& config, const ModelFiles& files,
@@ -351,34 +445,7 @@ LoadedVariant load_variant(const std::string& variant, const ModelConfig& config
   // Fusion is not tried here: a trial run would warm the process up before a cold start.
   const std::string why = unavailable_reason(variant, device, files, /*try_fusion=*/false);
   if (!why.empty()) throw std::runtime_error("model_inference: " + variant + " is not available: " + why);
-  LoadedVariant loaded;
-  loaded.name = variant;
-  loaded.torchscript = is_torchscript(variant);
-  if (variant == kNative) {
-    auto module = make_native(config, device);
-    ModelConfig c = config;
-    loaded.forward = [module, c](const at::Tensor& x) { return native_forward(*module, c, x); };
-    return loaded;
-  }
-#ifdef BENCH_HAVE_AOTI
-  if (variant == kAotInductor) {
-    check_sizes(config, files);
-    auto loader = std::make_shared<torch::inductor::AOTIModelPackageLoader>(files.aoti_package());
-    loaded.forward = [loader](const at::Tensor& x) { return loader->run({x}).at(0); };
-    return loaded;
-  }
-#endif
-  const JitState state = state_for(settings_of(variant, bailout_depth));
-  JitSettingsScope scope(state);
-  const std::string path = variant == kPythonExport ? files.python_export() : files.torchscript();
-  auto module = std::make_shared<jit::Module>(load_torchscript_file(config, files, path, device));
-  module->eval();
-  if (variant == kFrozen) *module = freeze_like_python(*module);
-  loaded.forward = [module, state](const at::Tensor& x) {
-    JitSettingsScope call_scope(state);
-    return module->forward({x}).toTensor();
-  };
-  return loaded;
+  return spec_of(variant).load(config, files, device, bailout_depth);
 }
 
 ExecutorProbe::ExecutorProbe(bool enabled) : enabled_(enabled) {
@@ -411,29 +478,6 @@ std::string ExecutorProbe::after_call() {
   if (g_optimizations.load() != optimizations_) add("optimized");
   if (g_fallbacks.load() != fallbacks_) add("fallback");
   return event;
-}
-
-namespace {
-at::Tensor cpu_float(const at::Tensor& t) { return t.detach().cpu().to(at::kFloat); }
-}  // namespace
-
-bool outputs_match(const at::Tensor& reference, const at::Tensor& out) {
-  if (!out.defined() || out.sizes() != reference.sizes()) return false;
-  const Tolerance tol = tolerance(reference.device());
-  return at::allclose(cpu_float(out), cpu_float(reference), tol.rtol, tol.atol);
-}
-
-std::string difference(const at::Tensor& reference, const at::Tensor& out) {
-  const Tolerance tol = tolerance(reference.device());
-  std::ostringstream text;
-  if (!out.defined() || out.sizes() != reference.sizes()) {
-    text << "shape " << (out.defined() ? out.sizes() : at::IntArrayRef{}) << " instead of " << reference.sizes();
-  } else {
-    const at::Tensor diff = (cpu_float(out) - cpu_float(reference)).abs();
-    text << "max |difference| " << diff.max().item<float>();
-  }
-  text << " (rtol " << tol.rtol << ", atol " << tol.atol << ")";
-  return text.str();
 }
 
 }  // namespace models

@@ -82,9 +82,6 @@ struct Tolerance {
   double atol;
 };
 Tolerance tolerance(const at::Device& device);
-bool outputs_match(const at::Tensor& reference, const at::Tensor& out);
-// "max |difference| D (rtol R, atol A)", for mismatch messages.
-std::string difference(const at::Tensor& reference, const at::Tensor& out);
 
 }  // namespace models
 }  // namespace bench

@@ -116,8 +116,8 @@ std::string cnn_source(const ModelConfig&) {
   auto conv_bn = [](int i, const std::string& x) {
     const std::string bn = "self.bn" + std::to_string(i);
     return "torch.batch_norm(torch.conv2d(" + x + ", self.conv" + std::to_string(i) +
-           ".weight, None, [1, 1], [1, 1], [1, 1], 1), " + bn + ".weight, " + bn + ".bias, " + bn +
-           ".running_mean, " + bn + ".running_var, self.training, 0.1, 1e-05, True)";
+           ".weight, None, [1, 1], [1, 1], [1, 1], 1), " + bn + ".weight, " + bn + ".bias, " + bn + ".running_mean, " +
+           bn + ".running_var, self.training, 0.1, 1e-05, True)";
   };
   const std::string pool = "[2, 2], [2, 2], [0, 0], [1, 1], False)";
   std::ostringstream s;
@@ -223,7 +223,8 @@ torch::jit::Module skeleton(const nn::Module& native, const std::string& qualifi
 
 int64_t require_positive(const Params& params, const std::string& key) {
   const int64_t value = params.integer(key);
-  if (value < 1) throw std::invalid_argument("model_inference: " + key + " must be >= 1 (got " + std::to_string(value) + ")");
+  if (value < 1)
+    throw std::invalid_argument("model_inference: " + key + " must be >= 1 (got " + std::to_string(value) + ")");
   return value;
 }
 
@@ -245,7 +246,8 @@ ModelConfig model_config(const Params& params) {
   ModelConfig c;
   c.name = params.str("model");
   for (const auto& key : size_keys(c.name)) {
-    if (!params.has(key)) throw std::invalid_argument("model_inference: model " + c.name + " needs parameter '" + key + "'");
+    if (!params.has(key))
+      throw std::invalid_argument("model_inference: model " + c.name + " needs parameter '" + key + "'");
   }
   c.batch = require_positive(params, "batch");
   if (c.name == "mlp") {
@@ -271,16 +273,21 @@ std::string size_string(const ModelConfig& c) {
   s << "batch=" << c.batch;
   if (c.name == "mlp") s << ";features=" << c.features << ";hidden=" << c.hidden << ";depth=" << c.depth;
   if (c.name == "cnn") s << ";channels=" << c.channels << ";image=" << c.image;
-  if (c.name == "attention") s << ";seq=" << c.seq << ";dim=" << c.dim << ";heads=" << c.heads << ";layers=" << c.layers;
+  if (c.name == "attention")
+    s << ";seq=" << c.seq << ";dim=" << c.dim << ";heads=" << c.heads << ";layers=" << c.layers;
   return s.str();
 }
 
 std::shared_ptr<nn::Module> make_native(const ModelConfig& c, const at::Device& device) {
   std::shared_ptr<nn::Module> module;
-  if (c.name == "mlp") module = Mlp(c.features, c.hidden, c.depth).ptr();
-  else if (c.name == "cnn") module = Cnn(c.channels).ptr();
-  else if (c.name == "attention") module = Attention(c.dim, c.heads, c.layers).ptr();
-  else size_keys(c.name);  // throws
+  if (c.name == "mlp")
+    module = Mlp(c.features, c.hidden, c.depth).ptr();
+  else if (c.name == "cnn")
+    module = Cnn(c.channels).ptr();
+  else if (c.name == "attention")
+    module = Attention(c.dim, c.heads, c.layers).ptr();
+  else
+    size_keys(c.name);  // throws
   fill_weights(*module);
   module->eval();
   module->to(device);
@@ -296,9 +303,12 @@ at::Tensor native_forward(nn::Module& module, const ModelConfig& c, const at::Te
 torch::jit::Module make_scripted(const ModelConfig& c) {
   auto native = make_native(c, at::Device(at::kCPU));
   torch::jit::Module m = skeleton(*native, "__torch__.bench." + c.name);
-  if (c.name == "mlp") m.define(mlp_source(c));
-  else if (c.name == "cnn") m.define(cnn_source(c));
-  else m.define(attention_source(c));
+  if (c.name == "mlp")
+    m.define(mlp_source(c));
+  else if (c.name == "cnn")
+    m.define(cnn_source(c));
+  else
+    m.define(attention_source(c));
   m.eval();
   return m;
 }

@@ -16,8 +16,8 @@
 // which copies them from the saved TorchScript file) computes with the same numbers.
 #pragma once
 
-#include <torch/torch.h>
 #include <torch/script.h>
+#include <torch/torch.h>
 
 #include <string>
 #include <vector>

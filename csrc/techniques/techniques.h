@@ -1,4 +1,5 @@
-// The techniques the runner knows; each lives in its own file.
+// The techniques the runner knows; each lives in its own file (techniques/*.cpp) and is
+// listed in techniques/registry.cpp.
 #pragma once
 
 #include <string>
@@ -7,10 +8,6 @@
 #include "harness/harness.h"
 
 namespace bench {
-
-Technique model_inference();  // claim 1
-Technique batch_from_rows();  // claim 2
-Technique mask_indexing();    // claim 3
 
 const std::vector<Technique>& all_techniques();
 // Throws std::invalid_argument naming the known techniques.

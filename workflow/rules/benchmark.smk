@@ -34,7 +34,7 @@ rule run_python_front:
     # A timing rule: runs alone on the machine (see 'Timing isolation' in common.smk).
     threads: TIMING_THREADS
     params:
-        spec=config["techniques"]["mask_indexing"],
+        spec=TECHNIQUE_SPECS["mask_indexing"],
         threads=config["threads"],
     script:
-        "../scripts/python_front.py"
+        "../scripts/run_python_front.py"

@@ -14,10 +14,9 @@ rule build_runner:
     threads: BUILD_THREADS
     params:
         build_dir=lambda wc: f"results/build/{wc.version}/cmake",
-        target="bench_runner",
         source_dir=lambda wc, input: Path(input.cmakelists).parent,
     script:
-        "../scripts/build_cmake.py"
+        "../scripts/build_runner.py"
 
 
 rule build_extension:
@@ -36,7 +35,6 @@ rule build_extension:
     threads: BUILD_THREADS
     params:
         build_dir="results/build/python/cmake",
-        target="libtorch_bench_ext",
         source_dir=lambda wc, input: Path(input.cmakelists).parent,
     script:
-        "../scripts/build_cmake.py"
+        "../scripts/build_extension.py"

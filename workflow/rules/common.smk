@@ -9,8 +9,9 @@ from snakemake.logging import logger
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
-from failures import failed_cells, retry_targets  # noqa: E402
-from libtorch_source import (
+from libtorch_bench import registry  # noqa: E402
+from libtorch_bench.failures import failed_runs, retry_targets  # noqa: E402
+from libtorch_bench.libtorch_source import (
     UnknownVersionError,
     check_versions,
     read_wheel_table,
@@ -18,19 +19,57 @@ from libtorch_source import (
 
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 
+# The claim registry: which technique answers which claim, its grid axes, figures, ...
+COMPARISONS = "workflow/resources/comparisons.yaml"
+REGISTRY = registry.load(COMPARISONS)
+
 WHEEL_TABLE = "workflow/resources/torch_wheels.tsv"
-# nvidia-* wheels that some torch wheels' CPU libraries need to load (see provision.py)
+# nvidia-* wheels that some torch wheels' CPU libraries need to load (see libtorch_bench/provision.py)
 NVIDIA_WHEEL_TABLE = "workflow/resources/nvidia_wheels.tsv"
 VERSIONS = config["libtorch"]["versions"]
 DEVICES = config["devices"]
-TECHNIQUES = [name for name, spec in config["techniques"].items() if spec["enabled"]]
-# Config order is not key order: the runner's grid axes must be the technique's parameters.
-GRID_AXES = {
-    "batch_from_rows": ["B", "N"],
-    "mask_indexing": ["rows", "cols", "density", "K"],
-}
+
+
+def timing_defaults():
+    """The schema's defaults of a grid technique's timing keys (for techniques the config omits)."""
+    import yaml
+
+    schema = yaml.safe_load(
+        Path(workflow.basedir, "workflow/schemas/config.schema.yaml").read_text()
+    )
+    return {k: v["default"] for k, v in schema["$defs"]["timing"]["properties"].items()}
+
+
+def technique_specs():
+    """Each registry technique's settings: the config's, else the registry's grid and the
+    schema's timing defaults. A technique in the config that no claim names is refused.
+    """
+    unknown = set(config["techniques"]) - set(REGISTRY.techniques)
+    if unknown:
+        raise WorkflowError(
+            f"config techniques {sorted(unknown)} are not measured by any claim in {COMPARISONS}; "
+            f"known: {', '.join(REGISTRY.techniques)}"
+        )
+    specs = {}
+    for claim in REGISTRY.claims.values():
+        spec = {"enabled": True}
+        if claim.is_grid:
+            spec.update(timing_defaults(), **claim.grid)
+        spec.update(config["techniques"].get(claim.technique, {}))
+        missing = [axis for axis in claim.axes if axis not in spec]
+        if missing:
+            raise WorkflowError(
+                f"techniques.{claim.technique} needs values for {missing} (config or the registry's grid)"
+            )
+        specs[claim.technique] = spec
+    return specs
+
+
+TECHNIQUE_SPECS = technique_specs()
+TECHNIQUES = [name for name, spec in TECHNIQUE_SPECS.items() if spec["enabled"]]
+GRID_TECHNIQUES = [t for t in TECHNIQUES if t in REGISTRY.grid_techniques]
 # Claim 1 (model_inference) has no grid: workflow/rules/models.smk runs it, model by model.
-MODEL_INFERENCE = config["techniques"]["model_inference"]
+MODEL_INFERENCE = TECHNIQUE_SPECS["model_inference"]
 MODELS = [name for name, spec in MODEL_INFERENCE["models"].items() if spec["enabled"]]
 PYTHON_EXPORT_VARIANTS = {"torchscript_python_export", "aotinductor"}
 
@@ -60,7 +99,7 @@ except UnknownVersionError as err:
 wildcard_constraints:
     version="[A-Za-z0-9][A-Za-z0-9.+_-]*",
     device="cpu|cuda(:[0-9]+)?",
-    technique="|".join(t for t in TECHNIQUES if t in GRID_AXES) or "none",
+    technique="|".join(GRID_TECHNIQUES) or "none",
     model="|".join(MODELS) or "none",
 
 
@@ -70,12 +109,12 @@ wildcard_constraints:
 #   1. declares `threads: TIMING_THREADS`. Locally that is every core Snakemake was given
 #      (`--cores N|all`), so the scheduler runs a timing job alone: no other timing job,
 #      no build and no provisioning beside it;
-#   2. runs its script's main() inside `with job_clock(snakemake, "timing"):`
-#      (workflow/scripts/job_clock.py). The stamp (start/end, epoch seconds) lands beside
+#   2. runs its script's main() through `rule_main(snakemake, main, kind="timing")`
+#      (libtorch_bench/rule_script.py). The stamp (start/end, epoch seconds) lands beside
 #      the job's first log file as `<log stem>.times.json`; tests/test_isolation.py checks
 #      from the stamps that no two timing jobs, and no timing job and build, overlapped;
 #   3. gets an entry in workflow/profiles/slurm/config.yaml `set-resources` (copy
-#      run_technique's: a whole node, a GPU for CUDA cells), since on SLURM the cluster,
+#      run_technique's: a whole node, a GPU for CUDA runs), since on SLURM the cluster,
 #      not this scheduler, keeps jobs apart.
 # A build declares `threads: BUILD_THREADS` and stamps itself with kind "build": at most
 # half the cores (and at most 4: csrc/ has few translation units), so builds run side by
@@ -99,7 +138,7 @@ localrules:
     aggregate_samples,
     compare_variants,
     derive_mechanism,
-    plot_cell,
+    plot_platform,
     plot_across_versions,
     render_report,
     archive_report,
@@ -110,11 +149,11 @@ def csrc_sources():
 
 
 def grid_args(wildcards):
-    """The technique's parameter grid and timing as runner flags."""
-    spec = config["techniques"][wildcards.technique]
+    """The technique's parameter grid and timing as runner flags (axes in the registry's order)."""
+    spec = TECHNIQUE_SPECS[wildcards.technique]
     axes = [
         f"--grid {name}={','.join(str(v) for v in spec[name])}"
-        for name in GRID_AXES[wildcards.technique]
+        for name in REGISTRY.claim_of(wildcards.technique).axes
     ]
     timing = f"--warmup {spec['warmup_rounds']} --rounds {spec['rounds']} --calls {spec['calls_per_round']}"
     return " ".join(axes + [timing])
@@ -155,7 +194,7 @@ def model_inputs(wildcards):
 
 
 def python_front_enabled():
-    spec = config["techniques"]["mask_indexing"]
+    spec = TECHNIQUE_SPECS["mask_indexing"]
     return (
         "installed" in VERSIONS and spec["enabled"] and spec["python_front"]["enabled"]
     )
@@ -176,17 +215,17 @@ def all_benchmark_outputs():
 
 
 def fail_on_recorded_failures():
-    """After a run: cells that failed (a version not provisioned or not built) are in the
+    """After a run: runs that failed (a version not provisioned or not built) are in the
     results with their reason, so the others were measured; still, the run must not look
     clean. List them, write the retry targets and exit non-zero."""
-    failed = failed_cells("results/raw")
+    failed = failed_runs("results/raw")
     if not failed:
         return
     targets = retry_targets("results", VERSIONS)
     Path("results/failed_targets.txt").write_text("\n".join(targets) + "\n")
     lines = [f"  {path}: {reason}" for path, reason in failed]
     raise WorkflowError(
-        f"{len(failed)} cell(s) failed and are recorded as such (everything else was measured):\n"
+        f"{len(failed)} run(s) failed and are recorded as such (everything else was measured):\n"
         + "\n".join(lines)
         + "\nFix the cause, then redo them with: make retry-failed "
         "(snakemake --cores all --forcerun $(cat results/failed_targets.txt))"

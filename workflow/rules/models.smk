@@ -35,7 +35,7 @@ rule export_python_models:
     params:
         sizes=lambda wc: model_sizes(wc.model),
         threads=config["threads"],
-        max_batch=config["techniques"]["model_inference"]["max_batch"],
+        max_batch=MODEL_INFERENCE["max_batch"],
         # The packages run on the CPU only: a CUDA-only run skips the (minute-long) compile.
         compile_aoti="cpu" in DEVICES,
     script:
@@ -59,7 +59,7 @@ rule run_models:
     # A timing rule: runs alone on the machine (see 'Timing isolation' in common.smk).
     threads: TIMING_THREADS
     params:
-        spec=config["techniques"]["model_inference"],
+        spec=MODEL_INFERENCE,
         models=lambda wc: {m: model_sizes(m) for m in MODELS},
         model_dir=lambda wc: f"results/models/{wc.version}",
         threads=config["threads"],

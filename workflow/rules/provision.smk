@@ -11,4 +11,4 @@ rule provision_libtorch:
     conda:
         "../envs/pipeline.yaml"
     script:
-        "../scripts/provision.py"
+        "../scripts/provision_libtorch.py"

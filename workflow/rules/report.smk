@@ -22,7 +22,7 @@ rule aggregate_samples:
     params:
         spike_factor=lambda wc: report_settings()["spike_factor"],
     script:
-        "../scripts/aggregate.py"
+        "../scripts/aggregate_samples.py"
 
 
 rule compare_variants:
@@ -31,7 +31,7 @@ rule compare_variants:
     input:
         samples=all_benchmark_outputs(),
         provenance=raw_provenance(),
-        comparisons="workflow/resources/comparisons.yaml",
+        comparisons=COMPARISONS,
     output:
         claims=report(
             f"{REPORT_DIR}/claims.csv",
@@ -47,7 +47,7 @@ rule compare_variants:
         settings=lambda wc: report_settings(),
         techniques=TECHNIQUES,
     script:
-        "../scripts/claim_stats.py"
+        "../scripts/compare_variants.py"
 
 
 rule derive_mechanism:
@@ -56,6 +56,7 @@ rule derive_mechanism:
     input:
         samples=all_benchmark_outputs(),
         summary=f"{REPORT_DIR}/summary.csv",
+        comparisons=COMPARISONS,
     output:
         mechanism=f"{REPORT_DIR}/mechanism.csv",
     log:
@@ -65,103 +66,72 @@ rule derive_mechanism:
     params:
         spike_factor=lambda wc: report_settings()["spike_factor"],
     script:
-        "../scripts/mechanism.py"
+        "../scripts/derive_mechanism.py"
 
 
-rule plot_cell:
-    """The figures of one libtorch version on one device (a 'not run' card where nothing
-    ran there)."""
+rule plot_platform:
+    """The figures of one libtorch version on one device that the claim registry lists (a
+    'not run' card where a claim's technique did not run there)."""
     input:
-        samples=cell_raw_samples,
+        samples=platform_raw_samples,
         summary=f"{REPORT_DIR}/summary.csv",
         runs=f"{REPORT_DIR}/runs.csv",
+        comparisons=COMPARISONS,
     output:
-        claim1_latency=report(
-            cell_figure("claim1_latency"),
-            caption="../report/claim1_latency.rst",
-            category=CLAIM_CATEGORY["1"],
-            subcategory="libtorch {version}, {device}",
-            labels={
-                "figure": "latency per call",
-                "version": "{version}",
-                "device": "{device}",
-            },
-        ),
-        claim1_distribution=report(
-            cell_figure("claim1_distribution"),
-            caption="../report/claim1_distribution.rst",
-            category=CLAIM_CATEGORY["1"],
-            subcategory="libtorch {version}, {device}",
-            labels={
-                "figure": "latency distribution",
-                "version": "{version}",
-                "device": "{device}",
-            },
-        ),
-        claim2_time=report(
-            cell_figure("claim2_time"),
-            caption="../report/claim2_time.rst",
-            category=CLAIM_CATEGORY["2"],
-            subcategory="libtorch {version}, {device}",
-            labels={
-                "figure": "time vs B and N",
-                "version": "{version}",
-                "device": "{device}",
-            },
-        ),
-        claim3_time=report(
-            cell_figure("claim3_time"),
-            caption="../report/claim3_time.rst",
-            category=CLAIM_CATEGORY["3"],
-            subcategory="libtorch {version}, {device}",
-            labels={
-                "figure": "time vs size and density",
-                "version": "{version}",
-                "device": "{device}",
-            },
-        ),
+        **{
+            figure.name: report(
+                f"{REPORT_DIR}/figures/{{version}}/{{device}}/{figure.name}.png",
+                caption=f"../report/{figure.caption}.rst",
+                category=REGISTRY.claims[figure.claim].category,
+                subcategory="libtorch {version}, {device}",
+                labels={
+                    "figure": figure.label,
+                    "version": "{version}",
+                    "device": "{device}",
+                },
+            )
+            for figure in PLATFORM_FIGURES
+        },
     log:
         "results/logs/report/figures_{version}_{device}.log",
     conda:
         "../envs/pipeline.yaml"
     params:
-        kind="cell",
         settings=lambda wc: report_settings(),
     script:
-        "../scripts/figures.py"
+        "../scripts/plot_platform.py"
 
 
 rule plot_across_versions:
-    """One trend figure per claim (ratio with interval against the libtorch version) and
-    one mechanism figure per claim."""
+    """The registry's figures over every version and device: each claim's version trend and
+    mechanism."""
     input:
         claims=f"{REPORT_DIR}/claims.csv",
         mechanism=f"{REPORT_DIR}/mechanism.csv",
+        comparisons=COMPARISONS,
     output:
         **{
-            name: report(
-                path,
-                caption=f"../report/{name}.rst",
-                category=CLAIM_CATEGORY[name[5]],
+            figure.name: report(
+                f"{REPORT_DIR}/figures/{figure.name}.png",
+                caption=f"../report/{figure.caption}.rst",
+                category=REGISTRY.claims[figure.claim].category,
                 subcategory="across versions and devices",
                 labels={
-                    "figure": name.split("_", 1)[1],
+                    "figure": figure.label,
                     "version": "all",
                     "device": "all",
                 },
             )
-            for name, path in across_figures().items()
+            for figure in ACROSS_FIGURES
         },
     log:
         "results/logs/report/figures_across.log",
     conda:
         "../envs/pipeline.yaml"
     params:
-        kind="across",
         settings=lambda wc: report_settings(),
-        titles=claim_titles(),
     script:
-        "../scripts/figures.py"
+        "../scripts/plot_across_versions.py"
 
 
 rule render_report:
@@ -169,16 +139,15 @@ rule render_report:
     captions, mechanism, provenance; self-contained (opens offline, from inside a zip).
     """
     input:
-        unpack(all_cell_figures),
+        unpack(all_platform_figures),
         unpack(across_figures),
         claims=f"{REPORT_DIR}/claims.csv",
         summary=f"{REPORT_DIR}/summary.csv",
         runs=f"{REPORT_DIR}/runs.csv",
         mechanism=f"{REPORT_DIR}/mechanism.csv",
-        comparisons="workflow/resources/comparisons.yaml",
-        captions=expand(
-            "workflow/report/{name}.rst", name=CELL_FIGURE_NAMES + ACROSS_FIGURE_NAMES
-        ),
+        comparisons=COMPARISONS,
+        template="workflow/report/page.html.jinja2",
+        captions=figure_captions(),
     output:
         html=report(
             f"{REPORT_DIR}/index.html",
@@ -193,7 +162,7 @@ rule render_report:
     params:
         settings=lambda wc: report_settings(),
         config=lambda wc: config,
-        cells=[(version, device) for version in VERSIONS for device in DEVICES],
+        platforms=[(version, device) for version in VERSIONS for device in DEVICES],
         caption_dir=lambda wc, input: os.path.dirname(input.captions[0]),
     script:
         "../scripts/render_report.py"
@@ -210,7 +179,7 @@ rule archive_report:
         ),
         samples=all_benchmark_outputs(),
         provenance=raw_provenance(),
-        figures=list(all_cell_figures().values()) + list(across_figures().values()),
+        figures=list(all_platform_figures().values()) + list(across_figures().values()),
     output:
         archive=report(
             "results/libtorch-claims-report.zip",

@@ -1,13 +1,14 @@
-"""One zip that opens offline: report/index.html (self-contained) with its tables and
+"""Rule archive_report: one zip that opens offline: report/index.html (self-contained) with its tables and
 figures, raw/ with every sample CSV and its provenance JSON, and config/ with the
 configuration the run used. Paths inside keep the layout of results/, so the page's links
 to the raw CSVs (../raw/...) work from the unpacked archive and from results/ alike."""
 
-import sys
 import zipfile
 from pathlib import Path
 
 import yaml
+
+from libtorch_bench.rule_script import rule_main
 
 TOP = "libtorch-claims-report"
 README = """Reproduction of the 2021 libtorch inference-speed claims.
@@ -26,7 +27,7 @@ config/config.used.yaml   the configuration of this run (after defaults)
 
 def relative_to_results(path):
     parts = Path(path).parts
-    return Path(*parts[parts.index("results") + 1:]) if "results" in parts else Path(Path(path).name)
+    return Path(*parts[parts.index("results") + 1 :]) if "results" in parts else Path(Path(path).name)
 
 
 def build(archive, files, config, config_files):
@@ -44,14 +45,17 @@ def build(archive, files, config, config_files):
     tmp.replace(archive)
 
 
-def main(snakemake):
-    with open(snakemake.log[0], "w") as log:
-        sys.stderr = log
-        files = ([snakemake.input.html] + list(snakemake.input.tables) + list(snakemake.input.samples)
-                 + list(snakemake.input.provenance) + list(snakemake.input.figures))
-        build(snakemake.output.archive, files, snakemake.params.config, snakemake.params.config_files)
-        print(f"{len(files)} files -> {snakemake.output.archive}", file=log)
+def main(snakemake, log):
+    files = (
+        [snakemake.input.html]
+        + list(snakemake.input.tables)
+        + list(snakemake.input.samples)
+        + list(snakemake.input.provenance)
+        + list(snakemake.input.figures)
+    )
+    build(snakemake.output.archive, files, snakemake.params.config, snakemake.params.config_files)
+    print(f"{len(files)} files -> {snakemake.output.archive}", file=log)
 
 
 if __name__ == "__main__" and "snakemake" in globals():
-    main(snakemake)  # noqa: F821 -- injected by Snakemake's script directive
+    rule_main(snakemake, main)  # noqa: F821 -- injected by Snakemake's script directive

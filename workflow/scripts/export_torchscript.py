@@ -1,21 +1,20 @@
-"""Claim 1: the runner of one libtorch scripts one model in C++ (torch::jit::Module::define over
-the native module's seeded weights) and saves it: MODEL.pt, the TorchScript file users load
-with torch::jit::load, and MODEL.json, the sizes it was made with. Files appear whole or not
-at all. A runner that does not start (e.g. a recorded build failure) leaves marker files
-instead, so the failure reaches run_models and its provenance rather than stopping here."""
+"""Rule export_torchscript (claim 1): the runner of one libtorch scripts one model in C++
+(torch::jit::Module::define over the native module's seeded weights) and saves it: MODEL.pt,
+the TorchScript file users load with torch::jit::load, and MODEL.json, the sizes it was made
+with. Files appear whole or not at all. A runner that does not start (e.g. a recorded build
+failure) leaves marker files instead, so the failure reaches run_models and its provenance
+rather than stopping here."""
 
 import shlex
 import subprocess
 import tempfile
 from pathlib import Path
 
-from atomic_write import replace_atomically, write_json_atomic, write_text_atomic
+from libtorch_bench.atomic import replace_atomically, write_json_atomic, write_text_atomic
+from libtorch_bench.rule_script import rule_main
+from libtorch_bench.runner import failed, run_logged
 
 NOT_BUILT_MARKER = "not built"
-
-
-class ExportError(RuntimeError):
-    pass
 
 
 def export(runner, grid, torchscript_out, sizes_out, log):
@@ -31,22 +30,18 @@ def export(runner, grid, torchscript_out, sizes_out, log):
     model = Path(torchscript_out).stem
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{model}.") as tmp:
         cmd = [str(runner), "export-models", "--dir", tmp] + shlex.split(grid)
-        print("+", shlex.join(cmd), file=log, flush=True)
-        done = subprocess.run(cmd, stdout=log, stderr=subprocess.PIPE, text=True)
-        print(done.stderr, file=log, end="", flush=True)
+        done = run_logged(cmd, log)
         if done.returncode != 0:
-            raise ExportError(f"{shlex.join(cmd)} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+            raise failed(f"exporting {model}", cmd, done)
         for made, final in ((Path(tmp) / f"{model}.pt", torchscript_out), (Path(tmp) / f"{model}.json", sizes_out)):
             if not made.is_file():
-                raise ExportError(f"the runner did not write {made.name}")
+                raise RuntimeError(f"the runner did not write {made.name}")
             replace_atomically(made, final)
 
 
-def main(snakemake):
-    with open(snakemake.log[0], "w") as log:
-        export(snakemake.input.runner, snakemake.params.grid, snakemake.output.torchscript,
-               snakemake.output.sizes, log)
+def main(snakemake, log):
+    export(snakemake.input.runner, snakemake.params.grid, snakemake.output.torchscript, snakemake.output.sizes, log)
 
 
 if __name__ == "__main__" and "snakemake" in globals():
-    main(snakemake)  # noqa: F821 -- injected by Snakemake's script directive
+    rule_main(snakemake, main)  # noqa: F821 -- injected by Snakemake's script directive

@@ -1,0 +1,263 @@
+"""The comparisons of the claim registry on the raw samples: for each claim, libtorch version,
+device, front and case, the ratio of the comparison's metric with its bootstrap interval and
+verdict (libtorch_bench.stats), as the rows of claims.csv."""
+
+import numpy as np
+import pandas as pd
+
+from .registry import is_pattern, matches
+from .samples import HARNESS_VARIANT, parse_params
+from .stats import comparison_seed, is_spike, paired_matrices, ratio_with_ci, resampling_unit, round_matrix, verdict_of
+
+CLAIM_COLUMNS = [
+    "claim",
+    "comparison",
+    "metric",
+    "primary",
+    "libtorch",
+    "version",
+    "device",
+    "front",
+    "case",
+    "slow_variant",
+    "fast_variant",
+    "ratio",
+    "ci_low",
+    "ci_high",
+    "verdict",
+    "reason",
+    "rounds",
+    "n_slow",
+    "n_fast",
+    "median_slow_ns",
+    "median_fast_ns",
+    "p99_slow_ns",
+    "p99_fast_ns",
+    "max_slow_ns",
+    "max_fast_ns",
+    "spikes_slow",
+    "spikes_fast",
+    "harness_ns",
+    "resampled",
+    "question",
+]
+
+
+# ---- from comparisons to rows ---------------------------------------------------------------
+
+
+def expand_pairs(comparison, variants, medians, floor):
+    """(slow, fast) variant pairs of a comparison in one case, or (None, reason) when a named
+    variant is missing. `medians` maps variant -> median ns (to find the fastest)."""
+    slow_spec, fast_spec = comparison["slow"], comparison["fast"]
+    measured = [v for v in variants if v != HARNESS_VARIANT]
+
+    def resolve(spec):
+        if isinstance(spec, dict):
+            return None  # fastest_of: resolved per slow variant below
+        if is_pattern(spec):
+            return [v for v in measured if matches(spec, v)]
+        return [spec] if spec in measured else []
+
+    fast_names = resolve(fast_spec)
+    if slow_spec == "each":
+        excluded = {floor, HARNESS_VARIANT} | set(fast_names or [])
+        slow_names = [v for v in measured if v not in excluded]
+    else:
+        slow_names = resolve(slow_spec)
+    if not slow_names:
+        return None, f"variant {slow_spec} was not measured"
+    if fast_names is not None and not fast_names:
+        return None, f"variant {fast_spec} was not measured"
+    pairs = []
+    for slow in slow_names:
+        if fast_names is None:
+            candidates = [v for v in measured if any(matches(p, v) for p in fast_spec["fastest_of"]) and v != slow]
+            if not candidates:
+                continue
+            pairs.append((slow, min(candidates, key=lambda v: (medians[v], v))))
+        else:
+            pairs.extend((slow, fast) for fast in fast_names if fast != slow)
+    if not pairs:
+        return None, f"no pair of variants for {slow_spec} vs {fast_spec}"
+    return pairs, ""
+
+
+def case_matches(where, params):
+    if not where:
+        return True
+    parsed = parse_params(params)
+    return all(str(parsed.get(key)) in {str(v) for v in values} for key, values in where.items())
+
+
+def _describe(spec):
+    if isinstance(spec, dict):
+        return "fastest of " + ", ".join(spec["fastest_of"])
+    return spec
+
+
+RESAMPLED = {"samples": "calls, each variant independently", "rounds": "rounds, paired"}
+
+
+def identity(comparison, version, device, libtorch, front, case):
+    """The columns that say which comparison, platform and case a row is about."""
+    return {
+        "claim": comparison["claim"],
+        "comparison": comparison["id"],
+        "metric": comparison["metric"],
+        "primary": bool(comparison.get("primary", False)),
+        "libtorch": libtorch,
+        "version": version,
+        "device": device,
+        "front": front,
+        "case": case,
+        "question": comparison.get("question", ""),
+    }
+
+
+def not_run_row(comparison, version, device, libtorch, front, reason, case="all"):
+    row = {c: np.nan for c in CLAIM_COLUMNS}
+    row.update(identity(comparison, version, device, libtorch, front, case))
+    row.update(
+        slow_variant=_describe(comparison["slow"]),
+        fast_variant=_describe(comparison["fast"]),
+        verdict="not run",
+        reason=reason,
+    )
+    return row
+
+
+def variant_stats(ns, spike_factor):
+    ns = np.asarray(ns, dtype=float)
+    median = float(np.median(ns))
+    return {
+        "n": int(ns.size),
+        "median": median,
+        "p99": float(np.quantile(ns, 0.99)),
+        "max": float(ns.max()),
+        "spikes": int(np.count_nonzero(is_spike(ns, median, spike_factor))),
+    }
+
+
+def compare_case(comparison, case_samples, key, settings, floor):
+    """Rows of one comparison in one case (one technique, version, device, front, params)."""
+    version, device, libtorch, front, params = key
+    spike_factor = float(settings["spike_factor"])
+    by_variant = {v: g for v, g in case_samples.groupby("variant", sort=True)}
+    medians = {v: float(np.median(g["ns"])) for v, g in by_variant.items()}
+    pairs, reason = expand_pairs(comparison, sorted(by_variant), medians, floor)
+    if pairs is None:
+        return [not_run_row(comparison, version, device, libtorch, front, f"not run: {reason} in this case", params)]
+    harness = medians.get(HARNESS_VARIANT, np.nan)
+    matrices = {}
+
+    def matrix(variant):
+        if variant not in matrices:
+            g = by_variant[variant]
+            matrices[variant] = round_matrix(g["round"].to_numpy(), g["call"].to_numpy(), g["ns"].to_numpy())
+        return matrices[variant]
+
+    rows = []
+    for slow, fast in pairs:
+        s, f = by_variant[slow], by_variant[fast]
+        slow_m, fast_m = paired_matrices(matrix(slow), matrix(fast))
+        seed = comparison_seed(settings["seed"], comparison["id"], version, device, front, params, slow, fast)
+        ratio, low, high = ratio_with_ci(
+            slow_m,
+            fast_m,
+            comparison["metric"],
+            n_resamples=int(settings["n_resamples"]),
+            confidence_level=float(settings["confidence_level"]),
+            method=settings["method"],
+            seed=seed,
+            spike_factor=spike_factor,
+        )
+        rounds = slow_m.shape[0]
+        if rounds < int(settings["min_rounds"]):
+            verdict = "no clear difference"
+            why = f"only {rounds} rounds (fewer than report.min_rounds = {settings['min_rounds']})"
+        else:
+            verdict, why = verdict_of(low, high, float(settings["holds_above"]), float(settings["reversed_below"]))
+        a, b = variant_stats(s["ns"], spike_factor), variant_stats(f["ns"], spike_factor)
+        row = identity(comparison, version, device, libtorch, front, params)
+        row.update(
+            slow_variant=slow,
+            fast_variant=fast,
+            ratio=ratio,
+            ci_low=low,
+            ci_high=high,
+            verdict=verdict,
+            reason=why,
+            rounds=rounds,
+            n_slow=a["n"],
+            n_fast=b["n"],
+            median_slow_ns=a["median"],
+            median_fast_ns=b["median"],
+            p99_slow_ns=a["p99"],
+            p99_fast_ns=b["p99"],
+            max_slow_ns=a["max"],
+            max_fast_ns=b["max"],
+            spikes_slow=a["spikes"],
+            spikes_fast=b["spikes"],
+            harness_ns=harness,
+            resampled=RESAMPLED[resampling_unit(comparison["metric"])],
+        )
+        rows.append({c: row[c] for c in CLAIM_COLUMNS})
+    return rows
+
+
+def platform_rows(comparison, claim, version, device, runs, cases, settings, configured_techniques, libtorch):
+    """The rows of one comparison on one platform: per front, a row per case and pair, or one
+    `not run` row with its reason."""
+    technique = claim.technique
+
+    def not_run(libtorch, front, reason):
+        return not_run_row(comparison, version, device, libtorch, front, f"not run: {reason}")
+
+    technique_runs = runs[(runs.version == version) & (runs.device == device) & (runs.technique == technique)]
+    if technique_runs.empty:
+        why = (
+            "it is not enabled in this config" if technique not in configured_techniques else "no run record was found"
+        )
+        return [not_run(libtorch, "cpp", f"technique {technique} was not measured ({why})")]
+    rows = []
+    for record in technique_runs.sort_values("front").itertuples(index=False):
+        if record.status != "ok":
+            rows.append(not_run(record.libtorch, record.front, record.reason or record.status))
+            continue
+        matched = False
+        for (case_libtorch, params), case_samples in cases.get((version, device, technique, record.front), []):
+            if case_matches(comparison.get("where"), params):
+                matched = True
+                key = (version, device, case_libtorch, record.front, params)
+                rows.extend(compare_case(comparison, case_samples, key, settings, claim.floor))
+        if not matched:
+            rows.append(not_run(record.libtorch, record.front, f"no measured case matches {comparison.get('where')}"))
+    return rows
+
+
+def compare_all(samples, runs, registry, settings, configured_techniques):
+    """Every comparison on every platform (version, device) the pipeline ran, per front: one
+    row per case and pair, or one `not run` row with its reason where there is nothing to compare."""
+    platforms = sorted(set(runs[["version", "device"]].itertuples(index=False, name=None)))
+    platform_libtorch = runs.groupby("version")["libtorch"].first().to_dict()
+    cases = {
+        key: list(group.groupby(["libtorch", "params"], sort=True))
+        for key, group in samples.groupby(["version", "device", "technique", "front"], sort=True)
+    }
+    rows = []
+    for comparison in registry.comparisons:
+        claim = registry.claims[comparison["claim"]]
+        for version, device in platforms:
+            rows += platform_rows(
+                comparison,
+                claim,
+                version,
+                device,
+                runs,
+                cases,
+                settings,
+                configured_techniques,
+                platform_libtorch.get(version, version),
+            )
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)

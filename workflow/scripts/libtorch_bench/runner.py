@@ -1,0 +1,124 @@
+"""Calling bench_runner (csrc/runner/main.cpp): what a build is, running it with its output
+in the job's log, checking what it wrote, and recording a run that has no samples. Also one
+technique's run over its grid on one libtorch and device (rule run_technique): the CSV appears
+only when the run finished and its rows check out; a device that is absent is recorded as
+'not run' with the reason, with an empty (header-only) CSV."""
+
+import json
+import os
+import shlex
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from .atomic import replace_atomically, write_json_atomic, write_text_atomic
+from .failures import FAILED_RUNNER_EXIT
+from .provenance import collect
+from .samples import SAMPLE_COLUMNS, header_line
+
+DEVICE_UNAVAILABLE = 3  # bench_runner's exit code when the device cannot be used
+# Test-only fault injection: "TECHNIQUE:abort:N" or "TECHNIQUE:hang:N" makes that technique's
+# runner abort() or hang after N samples.
+FAULT_ENV = "LIBTORCH_BENCH_FAULT"
+
+
+class RunError(RuntimeError):
+    pass
+
+
+def fault_flags(spec, technique):
+    if not spec:
+        return []
+    parts = spec.split(":")
+    if len(parts) != 3 or parts[1] not in ("abort", "hang") or not parts[2].isdigit():
+        raise RunError(f"{FAULT_ENV}={spec!r}: expected TECHNIQUE:abort:N or TECHNIQUE:hang:N")
+    return [f"--{parts[1]}-after-samples", parts[2]] if parts[0] == technique else []
+
+
+def run_logged(cmd, log):
+    """Run a command with its stdout in the log and its stderr kept (and copied to the log)."""
+    print("+", shlex.join(cmd), file=log, flush=True)
+    done = subprocess.run(cmd, stdout=log, stderr=subprocess.PIPE, text=True)
+    print(done.stderr, file=log, end="", flush=True)
+    return done
+
+
+def failed(what, cmd, done):
+    """The error for a command that exited non-zero: what failed, how, and its last words."""
+    return RunError(f"{what} failed (exit {done.returncode}) in {shlex.join(cmd)}: {done.stderr.strip()[-2000:]}")
+
+
+def runner_info(runner):
+    done = subprocess.run([str(runner), "info"], capture_output=True, text=True)
+    if done.returncode == FAILED_RUNNER_EXIT:  # no runner was built; the stub says why
+        return {"libtorch": "", "not_built": done.stderr.strip().removeprefix("not built: ")}
+    if done.returncode != 0:
+        raise RunError(f"{runner} info failed (exit {done.returncode}): {done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
+def check_samples(path, technique, device, info):
+    """Refuse output that is not what was asked for: a wrong version, device or technique."""
+    df = pd.read_csv(path, keep_default_na=False)
+    if list(df.columns) != SAMPLE_COLUMNS:
+        raise RunError(f"{path}: columns {list(df.columns)} are not {SAMPLE_COLUMNS}")
+    if df.empty:
+        raise RunError(f"{path}: the runner wrote no samples")
+    for column, expected in (("technique", technique), ("device", device), ("libtorch", info["libtorch"])):
+        found = set(df[column].astype(str))
+        if found != {expected}:
+            raise RunError(f"{path}: column {column} holds {sorted(found)}, expected {expected!r}")
+    return len(df)
+
+
+def record_without_samples(samples_out, provenance_out, cfg_hash, status, reason, **record):
+    """An empty (header-only) CSV and the reason, for a cell that has no samples."""
+    write_text_atomic(samples_out, header_line())
+    write_json_atomic(provenance_out, collect(cfg_hash, status=status, reason=reason, samples=0, **record))
+
+
+def run(runner, technique, device, threads, grid, samples_out, provenance_out, cfg_hash, log):
+    info = runner_info(runner)
+    if "not_built" in info:
+        print(f"FAILED: {info['not_built']}", file=log)
+        record_without_samples(
+            samples_out,
+            provenance_out,
+            cfg_hash,
+            "failed",
+            info["not_built"],
+            technique=technique,
+            device=device,
+            threads=threads,
+            runner=info,
+        )
+        return
+    cmd = [str(runner), "run", "--technique", technique, "--device", device, "--threads", str(threads)]
+    cmd += shlex.split(grid)
+    cmd += fault_flags(os.environ.get(FAULT_ENV, ""), technique)
+    tmp = Path(samples_out).with_name(f".{Path(samples_out).name}.partial")
+    cmd += ["--out", str(tmp)]
+    started = time.monotonic()
+    done = run_logged(cmd, log)
+    seconds = round(time.monotonic() - started, 3)
+    record = {
+        "technique": technique,
+        "device": device,
+        "threads": threads,
+        "runner": info,
+        "command": shlex.join(cmd[:-2]),
+        "wall_seconds": seconds,
+    }
+    if done.returncode == DEVICE_UNAVAILABLE:
+        tmp.unlink(missing_ok=True)
+        reason = done.stderr.strip().removeprefix("not run: ")
+        record_without_samples(samples_out, provenance_out, cfg_hash, "not run", reason, **record)
+        return
+    if done.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise failed(f"{technique} on {device} with libtorch {info['libtorch']}", cmd[:-2], done)
+    count = check_samples(tmp, technique, device, info)
+    replace_atomically(tmp, samples_out)
+    write_json_atomic(provenance_out, collect(cfg_hash, status="ok", reason="", samples=count, **record))
