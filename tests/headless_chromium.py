@@ -1,6 +1,7 @@
 """Open a local page in Debian's headless Chromium over the DevTools protocol (on a pipe, so
 no port and no extra package): collect console errors, uncaught exceptions, log errors and
-every network request, check the images, and take a full-page screenshot."""
+every network request, check the images, measure the layout a reader sees (where elements
+sit, what is wider than the window), and take a full-page and a first-screens screenshot."""
 
 import base64
 import json
@@ -26,6 +27,15 @@ FLAGS = [
 ]
 IMAGES_JS = """JSON.stringify(Array.from(document.images).map(i => ({
   alt: i.alt, complete: i.complete, width: i.naturalWidth, height: i.naturalHeight})))"""
+# Where each element with an id ends (page coordinates), and every visible element that reaches
+# past the right edge of the window (a table or figure the reader would have to scroll to).
+LAYOUT_JS = """JSON.stringify({
+  bottoms: Object.fromEntries(Array.from(document.querySelectorAll('[id]')).map(
+    e => [e.id, e.getBoundingClientRect().bottom + window.scrollY])),
+  too_wide: Array.from(document.querySelectorAll('body *')).filter(e => {
+    const r = e.getBoundingClientRect(); return r.width > 0 && r.right > window.innerWidth + 1; }).map(
+    e => e.tagName + (e.id ? '#' + e.id : '') + ' ' + Math.round(e.getBoundingClientRect().right)),
+  scroll_width: document.documentElement.scrollWidth, inner_width: window.innerWidth})"""
 
 
 def chromium_binary():
@@ -117,8 +127,10 @@ class DevTools:
                 pass
 
 
-def inspect_page(path, screenshot, width=1280):
-    """Load file `path`; return {'images', 'errors', 'requests', 'title'} and write a PNG."""
+def inspect_page(path, screenshot, width=1280, height=800):
+    """Load file `path` in a width x height window; return {'images', 'errors', 'requests',
+    'title', 'layout'} and write the full page to `screenshot` and its first two screens
+    beside it (*.top.png)."""
     binary = chromium_binary()
     if binary is None:
         raise FileNotFoundError("Chromium not found: install Debian's 'chromium' (deps/apt-packages.txt)")
@@ -131,7 +143,7 @@ def inspect_page(path, screenshot, width=1280):
                 tools.send(f"{domain}.enable", session=session)
             tools.send(
                 "Emulation.setDeviceMetricsOverride",
-                {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
                 session=session,
             )
             tools.send("Page.navigate", {"url": Path(path).resolve().as_uri()}, session=session)
@@ -141,6 +153,22 @@ def inspect_page(path, screenshot, width=1280):
             title = tools.send(
                 "Runtime.evaluate", {"expression": "document.title", "returnByValue": True}, session=session
             )["result"]["value"]
+            layout = json.loads(
+                tools.send("Runtime.evaluate", {"expression": LAYOUT_JS, "returnByValue": True}, session=session)[
+                    "result"
+                ]["value"]
+            )
+            top = tools.send(
+                "Page.captureScreenshot",
+                {
+                    "format": "png",
+                    "clip": {"x": 0, "y": 0, "width": width, "height": 2 * height, "scale": 1},
+                    "captureBeyondViewport": True,
+                },
+                session=session,
+                timeout=120,
+            )
+            Path(screenshot).with_suffix(".top.png").write_bytes(base64.b64decode(top["data"]))
             shot = tools.send(
                 "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session=session, timeout=120
             )
@@ -161,4 +189,4 @@ def inspect_page(path, screenshot, width=1280):
             requests.append(params["request"]["url"])
         elif method == "Network.loadingFailed":
             errors.append("network: " + params.get("errorText", ""))
-    return {"images": images, "errors": errors, "requests": requests, "title": title}
+    return {"images": images, "errors": errors, "requests": requests, "title": title, "layout": layout}

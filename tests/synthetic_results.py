@@ -80,6 +80,7 @@ def _row(technique, variant, params, version, device, rnd, call, ns, shape="", e
         "shape": shape,
         "event": event,
         "ns": max(1, int(round(ns))),
+        "process": rnd,  # every round its own process
     }
 
 
@@ -226,6 +227,7 @@ def build_report(root, repo, settings=SETTINGS):
     from libtorch_bench import page, registry
     from libtorch_bench.comparisons import compare_all
     from libtorch_bench.figures import across_figures, platform_figures
+    from libtorch_bench.machine import drift_table
     from libtorch_bench.mechanism import derive
     from libtorch_bench.samples import read_runs, read_samples, read_table
     from libtorch_bench.summary import summarize
@@ -262,18 +264,21 @@ def build_report(root, repo, settings=SETTINGS):
     across = {f.name: str(out / "figures" / f"{f.name}.png") for f in reg.figures("across")}
     across_figures(reg, out / "claims.csv", out / "mechanism.csv", across, settings)
     inputs.update(across)
+    drift_table([], samples, 0.25).to_csv(out / "drift.csv", index=False)
+    config = {"report": settings, "sampling": {"looks": [25, 50], "processes_per_look": 5, "probe_drift": 0.25}}
+    tables = [out / "claims.csv", out / "summary.csv"]
     data = page.build(
         reg,
         read_table(out / "claims.csv"),
         read_table(out / "runs.csv"),
         read_table(out / "mechanism.csv"),
+        read_table(out / "drift.csv"),
         inputs,
         platforms,
         repo / "workflow" / "report",
-        {"synthetic": True},
-        settings,
+        config,
         str(out),
-        [out / "claims.csv", out / "summary.csv"],
+        tables,
     )
     (out / "index.html").write_text(page.render(data), encoding="utf-8")
     return out / "index.html"

@@ -62,6 +62,10 @@ def small_config(**overrides):
         ("devices: ['cuda && touch pwned']\n", "devices"),
         ("techniques:\n  batch_from_rows:\n    B: [-4]\n", "B"),  # negative size
         ("libtorch:\n  versions: ['7.7.7']\n", "Known versions: 1.10.2, 1.13.1"),  # unknown version, fix named
+        ("techniques:\n  batch_from_rows:\n    max_rounds: 10\n", "techniques.batch_from_rows.max_rounds=10 is below"),
+        ("techniques:\n  mask_indexing:\n    budget_seconds: 0\n", "budget_seconds"),  # a budget of nothing
+        ("report:\n  holds_above: 1.05\n  reversed_below: 1.0\n", "report.reversed_below=1.0 must be below"),
+        ("sampling:\n  looks: [50, 25]\n", "sampling.looks must ascend"),
     ],
 )
 def test_bad_config_is_refused_before_any_job(workdir, text, expected):
@@ -163,65 +167,75 @@ def test_a_version_that_fails_to_provision_or_build_does_not_stop_the_others(wor
 def one_run_config(workdir):
     cfg = small_config()
     cfg["libtorch"] = {"versions": ["installed"]}
-    cfg["techniques"]["batch_from_rows"].update(B=[1, 16], N=[8, 64], rounds=3)
+    cfg["techniques"]["batch_from_rows"].update(B=[1, 16], N=[8, 64])
     return write_config(workdir, "run.yaml", cfg)
 
 
-def test_a_crashing_runner_fails_its_job_and_leaves_no_csv(workdir):
+def chunks(workdir, run):
+    """The chunk files (one per finished process) of one run, e.g. installed/cpu/batch_from_rows."""
+    return sorted(Path(workdir, "results/raw/.sampling/cpu").glob(f"*/{run}/*.csv"))
+
+
+def test_a_crashing_runner_fails_its_run_and_the_others_are_measured(workdir):
     config = one_run_config(workdir)
-    done = snakemake(workdir, "--keep-going", config=config, env={"LIBTORCH_BENCH_FAULT": "batch_from_rows:abort:20"})
-    assert done.returncode != 0
+    done = snakemake(workdir, config=config, env={"LIBTORCH_BENCH_FAULT": "batch_from_rows:abort:20"})
+    out = done.stdout + done.stderr
+    assert done.returncode != 0 and "run(s) failed" in out  # the run does not look clean...
     raw = workdir / "results/raw/installed/cpu"
-    assert not (raw / "batch_from_rows.csv").exists()
-    assert not list(raw.glob(".*partial*"))  # the half-written samples are gone, never read
-    assert (raw / "mask_indexing.csv").exists()  # the other technique was measured and kept
+    record = read_json(raw / "batch_from_rows.json")
+    # ...the runner's abort() (SIGABRT: exit -6) is named, with the process it happened in
+    assert record["status"] == "failed" and "failed (exit -6)" in record["reason"]
+    assert pd.read_csv(raw / "batch_from_rows.csv").empty  # no half-written samples in the results
+    assert len(pd.read_csv(raw / "mask_indexing.csv")) > 0  # the other technique was measured and kept
     before = (raw / "mask_indexing.csv").read_bytes()
-    log = (workdir / "results/logs/run/installed/cpu/batch_from_rows.log").read_text()
-    # the runner's abort() (SIGABRT: exit -6) is named in the job's log, with the command
-    assert "batch_from_rows on cpu with libtorch" in log and "failed (exit -6) in" in log
-    again = snakemake(workdir, config=config)  # without the fault: only the crashed job reruns
+    targets = (workdir / "results/failed_targets.txt").read_text().split()
+    assert targets == ["results/raw/installed/cpu/batch_from_rows.csv"]
+    again = snakemake(workdir, "--forcerun", *targets, config=config)  # what `make retry-failed` does
     assert again.returncode == 0, again.stderr[-3000:]
-    assert "run_technique" in again.stdout + again.stderr
+    # the healthy run's processes were taken from their chunks, not again: the same samples
     assert (raw / "mask_indexing.csv").read_bytes() == before
+    assert read_json(raw / "batch_from_rows.json")["status"] == "ok"
     assert len(pd.read_csv(raw / "batch_from_rows.csv")) > 0
+    assert not Path(workdir, "results/raw/.sampling/cpu").exists()  # cleaned once everything ran
 
 
-def test_a_run_killed_mid_benchmark_is_redone_alone(workdir):
+def test_a_run_killed_mid_sampling_resumes_from_its_finished_processes(workdir):
     config = one_run_config(workdir)
     proc = subprocess.Popen(
-        SNAKEMAKE
-        + [
-            "--cores",
-            "2",
-            "results/raw/installed/cpu/batch_from_rows.csv",
-            "results/raw/installed/cpu/mask_indexing.csv",
-            "--configfile",
-            config,
-        ],
+        SNAKEMAKE + ["--cores", "2", "results/raw/installed/cpu/batch_from_rows.csv", "--configfile", config],
         cwd=workdir,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "LIBTORCH_BENCH_FAULT": "batch_from_rows:hang:10"},
+        env={**os.environ, "LIBTORCH_BENCH_FAULT": "mask_indexing:hang:10"},
         start_new_session=True,
     )
-    partial = workdir / "results/raw/installed/cpu/.batch_from_rows.csv.partial"
-    deadline = time.time() + 300
-    while not (partial.exists() and partial.stat().st_size > 0) and time.time() < deadline:
+    deadline = time.time() + 600
+    while not (
+        chunks(workdir, "installed/cpu/batch_from_rows")
+        and list(Path(workdir, "results/raw/.sampling/cpu").glob("*/installed/cpu/mask_indexing/.*.partial"))
+    ):
         assert proc.poll() is None, "snakemake ended before the runner started"
+        assert time.time() < deadline, "no process finished in time"
         time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGKILL)  # snakemake and the runner, mid-benchmark
+    os.killpg(proc.pid, signal.SIGKILL)  # snakemake and the runner, mid-process
     proc.wait()
+    taken = {p.name: p.read_bytes() for p in chunks(workdir, "installed/cpu/batch_from_rows")}
     assert not (workdir / "results/raw/installed/cpu/batch_from_rows.csv").exists()
     # A killed Snakemake leaves its lock behind; the documented recovery is --unlock.
     assert snakemake(workdir, "--unlock", config=config).returncode == 0
     plan = snakemake(workdir, "--dry-run", config=config)
     out = plan.stdout + plan.stderr
     assert plan.returncode == 0, out[-3000:]
-    assert "build_runner" not in out and "provision_libtorch" not in out  # nothing measured or built is redone
-    assert "run_technique" in out
+    assert "build_runner" not in out and "provision_libtorch" not in out  # nothing built is redone
+    assert "run_techniques" in out
     done = snakemake(workdir, config=config)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert len(pd.read_csv(workdir / "results/raw/installed/cpu/batch_from_rows.csv")) > 0
+    samples = pd.read_csv(workdir / "results/raw/installed/cpu/batch_from_rows.csv")
+    assert not samples.isna().any().any()  # no half-written row
+    for name, data in taken.items():  # every sample of a finished process was kept, not retaken
+        first = pd.read_csv(pd.io.common.BytesIO(data))
+        kept = samples[samples.process == first.process.iloc[0]]
+        assert kept[first.columns].reset_index(drop=True).equals(first), name
 
 
 # -- atomic writes ---------------------------------------------------------------------------
@@ -230,12 +244,12 @@ def test_a_run_killed_mid_benchmark_is_redone_alone(workdir):
 def test_a_failed_write_keeps_the_previous_file_whole(tmp_path, monkeypatch):
     path = tmp_path / "x.json"
     write_json_atomic(path, {"old": 1})
-    import atomic_write
+    from libtorch_bench import atomic
 
     def crash(*_):
         raise KeyboardInterrupt  # the process stopped between writing and renaming
 
-    monkeypatch.setattr(atomic_write, "replace_atomically", crash)
+    monkeypatch.setattr(atomic, "replace_atomically", crash)
     with pytest.raises(KeyboardInterrupt):
         write_text_atomic(path, '{"new": ')
     assert read_json(path) == {"old": 1}

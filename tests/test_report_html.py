@@ -122,7 +122,7 @@ def test_pipeline_outputs_and_claims_csv(pipeline_report):
     claims = pd.read_csv(report / "claims.csv", keep_default_na=False)
     for column in "claim libtorch device front case slow_variant fast_variant ratio ci_low ci_high verdict".split():
         assert column in claims.columns
-    assert set(claims.verdict) <= {"holds", "reversed", "no clear difference", "not run"}
+    assert set(claims.verdict) <= {"holds", "reversed", "equivalent", "inconclusive", "not run"}
     not_run = claims[claims.verdict == "not run"]
     assert len(not_run) and not_run.reason.str.startswith("not run: ").all()
     assert (report / "index.html").stat().st_size <= MAX_HTML_BYTES

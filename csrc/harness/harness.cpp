@@ -4,8 +4,11 @@
 #include <ATen/core/grad_mode.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <numeric>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -14,6 +17,9 @@
 namespace bench {
 
 const char* const kEmptyVariant = "harness_empty";
+const char* const kControlSame = "control_same";
+const char* const kControlTwice = "control_twice";
+const char* const kControlPlus20 = "control_plus20";
 
 namespace {
 
@@ -42,8 +48,9 @@ std::string libtorch_version() {
 
 std::vector<size_t> round_order(int64_t round_index, size_t n) {
   std::vector<size_t> order(n);
-  const size_t first = n == 0 ? 0 : static_cast<size_t>(round_index) % n;
-  for (size_t k = 0; k < n; ++k) order[k] = (first + k) % n;
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::mt19937_64 generator(0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(round_index));
+  std::shuffle(order.begin(), order.end(), generator);
   return order;
 }
 
@@ -68,6 +75,63 @@ std::string describe_difference(const at::Tensor& reference, const at::Tensor& o
   return why.str();
 }
 
+namespace {
+
+int64_t elapsed_ns(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+namespace {
+
+// The base's call, then a busy wait of `extra` times that very call's duration, less what the
+// stretching itself costs (`overhead_ns`, its clock reads): the call stretched to (1 + extra)
+// times its own time, whatever state the machine and the allocator are in at that point of the
+// round. (Doing the work twice would not make exactly 2x: the second pass finds its data in
+// the cache.)
+Variant stretched(const char* name, const std::function<at::Tensor()>& run, double extra, int64_t overhead_ns,
+                  const at::Device& device) {
+  return {name, [run, extra, overhead_ns, device] {
+            const auto start = Clock::now();
+            at::Tensor out = run();
+            synchronize(device);
+            const auto done = Clock::now();
+            const auto call_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(done - start).count();
+            const auto until = done + std::chrono::nanoseconds(
+                                          std::max<int64_t>(0, static_cast<int64_t>(extra * call_ns) - overhead_ns));
+            while (Clock::now() < until) {
+            }
+            return out;
+          }};
+}
+
+// What stretching an empty call costs (its clock reads), the median of many.
+int64_t stretch_overhead_ns() {
+  const Variant empty = stretched(
+      "", [] { return at::Tensor(); }, 0.0, 0, at::Device("cpu"));
+  std::vector<int64_t> times;
+  for (int i = 0; i < 201; ++i) {
+    const auto start = Clock::now();
+    empty.run();
+    times.push_back(elapsed_ns(start));
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  return times[times.size() / 2];
+}
+
+}  // namespace
+
+void add_controls(Case& c, const std::string& base, const at::Device& device) {
+  const auto it = std::find_if(c.variants.begin(), c.variants.end(), [&](const Variant& v) { return v.name == base; });
+  if (it == c.variants.end()) throw std::invalid_argument("control base '" + base + "' is not a variant here");
+  const std::function<at::Tensor()> run = it->run;
+  c.variants.push_back({kControlSame, run});
+  const int64_t overhead_ns = stretch_overhead_ns();
+  c.variants.push_back(stretched(kControlTwice, run, 1.0, overhead_ns, device));
+  c.variants.push_back(stretched(kControlPlus20, run, 0.2, overhead_ns, device));
+}
+
 void check_case(const Technique& technique, const Params& params, Case& c) {
   const at::Tensor ref = c.variants.at(0).run();
   for (size_t i = 1; i < c.variants.size(); ++i) {
@@ -84,6 +148,7 @@ std::vector<Sample> time_case(const Technique& technique, const Params& params, 
   require_params(technique, params);
   at::NoGradGuard no_grad;
   Case c = technique.prepare(params, device);
+  if (!options.control_base.empty()) add_controls(c, options.control_base, device);
   check_case(technique, params, c);
   c.variants.push_back(Variant{kEmptyVariant, [] { return at::Tensor(); }});
 
@@ -93,7 +158,7 @@ std::vector<Sample> time_case(const Technique& technique, const Params& params, 
   samples.reserve(n * options.rounds * options.calls_per_round);
   at::Tensor keep_alive;
   for (int round = -options.warmup_rounds; round < options.rounds; ++round) {
-    for (size_t i : round_order(round + options.warmup_rounds, n)) {
+    for (size_t i : round_order(options.first_round + round + options.warmup_rounds, n)) {
       Variant& v = c.variants[i];
       for (int call = 0; call < options.calls_per_round; ++call) {
         synchronize(device);  // earlier work must not spill into this sample
@@ -103,15 +168,21 @@ std::vector<Sample> time_case(const Technique& technique, const Params& params, 
         const auto stop = Clock::now();
         keep_alive = std::move(out);  // the previous result is freed here, outside the sample
         if (round < 0) continue;      // warm-up: untimed
-        samples.push_back(Sample{technique.name, v.name, key, round, call,
-                                 std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count()});
+        Sample s{technique.name,
+                 v.name,
+                 key,
+                 options.first_round + round,
+                 call,
+                 std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count()};
+        s.process = options.process;
+        samples.push_back(std::move(s));
       }
     }
   }
   return samples;
 }
 
-int run_technique(const Technique& technique, const std::vector<Params>& grid, const Options& options,
+int run_technique(const Technique& technique, const std::vector<Params>& cases, const Options& options,
                   const std::function<void(const Sample&)>& emit) {
   if (options.rounds < 1 || options.calls_per_round < 1 || options.warmup_rounds < 0)
     throw std::invalid_argument("rounds and calls per round must be >= 1, warm-up rounds >= 0");
@@ -119,7 +190,7 @@ int run_technique(const Technique& technique, const std::vector<Params>& grid, c
   const int threads = at::get_num_threads();
   const at::Device device = resolve_device(options.device);
   int64_t emitted = 0;
-  for (const Params& params : grid) {
+  for (const Params& params : cases) {
     const std::vector<Sample> samples =
         technique.time ? technique.time(params, device, options) : time_case(technique, params, device, options);
     for (const Sample& s : samples) {

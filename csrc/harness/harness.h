@@ -42,6 +42,12 @@ struct Options {
   int warmup_rounds = 2;
   int rounds = 10;
   int calls_per_round = 1;
+  // Where this process's samples sit among a cell's: its index, and the number of its first
+  // round (a cell sampled in several processes numbers its rounds on across them).
+  int process = 0;
+  int first_round = 0;
+  // A variant of the technique to build the controls on (see add_controls); "" for none.
+  std::string control_base;
   // Test-only fault switches: abort(), or hang until killed, once this many samples are taken.
   int64_t abort_after_samples = -1;
   int64_t hang_after_samples = -1;
@@ -56,6 +62,7 @@ struct Sample {
   int64_t ns = 0;
   std::string shape = "";  // input shape, e.g. "8x64" (claim 1; empty elsewhere)
   std::string event = "";  // what the runtime did in this call, e.g. "optimized" (claim 1; empty elsewhere)
+  int process = 0;         // which process of the cell took it (Options::process)
 };
 
 struct Technique {
@@ -74,8 +81,11 @@ extern const char* const kEmptyVariant;
 // The libtorch version this code was compiled against, "MAJOR.MINOR.PATCH".
 std::string libtorch_version();
 
-// The variants' order in one round, given the round's index counted from 0 (warm-up rounds
-// included): round r starts at variant r mod n, so each variant runs first, last and in between.
+// The variants' order in one round: a permutation drawn from a generator seeded with the
+// round's index, so each variant runs first, last and in between, and after every other
+// variant equally often. (A fixed cyclic order would always put the same variant before each:
+// what it leaves behind, e.g. the allocator's free lists, then biases one variant's time;
+// the A/A control found a 2x bias that way.)
 std::vector<size_t> round_order(int64_t round_index, size_t n);
 
 // Whether `out` is `reference`: same element count and dtype, values equal (rtol = atol = 0)
@@ -89,6 +99,15 @@ struct MismatchError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The controls every run carries, so the report can show it tells what it should: the base
+// variant again under another name (A/A: must read equivalent), and the base's call followed
+// by a busy wait as long as that call (must read 2x) or a fifth of it (must read 1.2x).
+// std::invalid_argument when the case has no such variant.
+extern const char* const kControlSame;
+extern const char* const kControlTwice;
+extern const char* const kControlPlus20;
+void add_controls(Case& c, const std::string& base, const at::Device& device);
+
 // Compares every variant with the reference once; throws MismatchError on the first difference.
 void check_case(const Technique& technique, const Params& params, Case& c);
 
@@ -96,9 +115,9 @@ void check_case(const Technique& technique, const Params& params, Case& c);
 std::vector<Sample> time_case(const Technique& technique, const Params& params, const at::Device& device,
                               const Options& options);
 
-// Every case of the grid, in order; `emit` receives each sample (the runner writes CSV rows).
+// Every case, in order; `emit` receives each sample (the runner writes CSV rows).
 // Sets the intra-op thread count first and returns the count libtorch reports back.
-int run_technique(const Technique& technique, const std::vector<Params>& grid, const Options& options,
+int run_technique(const Technique& technique, const std::vector<Params>& cases, const Options& options,
                   const std::function<void(const Sample&)>& emit);
 
 }  // namespace bench

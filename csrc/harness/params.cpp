@@ -68,4 +68,18 @@ Axis parse_axis(const std::string& spec) {
   return axis;
 }
 
+Params parse_case(const std::string& canonical) {
+  Params params;
+  std::stringstream items(canonical);
+  std::string item;
+  while (std::getline(items, item, ';')) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
+      throw std::invalid_argument("case '" + canonical + "' is not NAME=V;NAME=V...");
+    params.set(item.substr(0, eq), item.substr(eq + 1));
+  }
+  if (params.values().empty()) throw std::invalid_argument("case '" + canonical + "' names no parameter");
+  return params;
+}
+
 }  // namespace bench

@@ -33,4 +33,7 @@ std::vector<Params> cartesian_grid(const std::vector<Axis>& axes);
 // "B=1,16,256" -> {"B", {"1", "16", "256"}}
 Axis parse_axis(const std::string& spec);
 
+// "B=16;N=64" (a case as Params::canonical() writes it) -> those parameters.
+Params parse_case(const std::string& canonical);
+
 }  // namespace bench

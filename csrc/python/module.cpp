@@ -52,7 +52,8 @@ void check(const std::string& technique, const py::dict& values, const std::stri
 }
 
 py::dict run(const std::string& technique, const py::dict& grid, const std::string& device, int threads,
-             int warmup_rounds, int rounds, int calls_per_round) {
+             int warmup_rounds, int rounds, int calls_per_round, const std::string& control_base, int process,
+             int first_round) {
   const bench::Technique& t = bench::find_technique(technique);
   bench::Options options;
   options.device = device;
@@ -60,6 +61,9 @@ py::dict run(const std::string& technique, const py::dict& grid, const std::stri
   options.warmup_rounds = warmup_rounds;
   options.rounds = rounds;
   options.calls_per_round = calls_per_round;
+  options.control_base = control_base;
+  options.process = process;
+  options.first_round = first_round;
   const std::vector<bench::Params> cases = bench::cartesian_grid(to_axes(grid));
   std::vector<bench::Sample> samples;
   int threads_used = 0;
@@ -67,8 +71,9 @@ py::dict run(const std::string& technique, const py::dict& grid, const std::stri
     py::gil_scoped_release release;  // the timed work never touches Python objects
     threads_used = bench::run_technique(t, cases, options, [&](const bench::Sample& s) { samples.push_back(s); });
   }
-  py::list variant, params, round, call, shape, event, ns;
+  py::list variant, params, round, call, shape, event, ns, process_of;
   for (const auto& s : samples) {
+    process_of.append(s.process);
     variant.append(s.variant);
     params.append(s.params);
     round.append(s.round);
@@ -85,6 +90,7 @@ py::dict run(const std::string& technique, const py::dict& grid, const std::stri
   columns["shape"] = shape;
   columns["event"] = event;
   columns["ns"] = ns;
+  columns["process"] = process_of;
   columns["threads"] = threads_used;
   return columns;
 }
@@ -179,5 +185,13 @@ PYBIND11_MODULE(libtorch_bench_ext, m) {
         py::arg("rounds"), py::arg("calls_per_round"), "test hook: the harness over [(name, callable)]");
   m.def("run", &run, py::arg("technique"), py::arg("grid"), py::arg("device") = "cpu", py::arg("threads") = 1,
         py::arg("warmup_rounds") = 2, py::arg("rounds") = 10, py::arg("calls_per_round") = 1,
-        "time the technique over the grid's Cartesian product; returns the samples as columns");
+        py::arg("control_base") = "", py::arg("process") = 0, py::arg("first_round") = 0,
+        "time the technique over the grid's Cartesian product (with the controls over control_base); "
+        "returns the samples as columns");
+  m.def(
+      "control_variants",
+      [] {
+        return std::vector<std::string>{bench::kControlSame, bench::kControlTwice, bench::kControlPlus20};
+      },
+      "the controls a run adds over its control base");
 }

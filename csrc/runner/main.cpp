@@ -3,7 +3,13 @@
 //   bench_runner info                   what this build is and which devices it can use (JSON)
 //   bench_runner list                   techniques and their variants
 //   bench_runner run --technique T --device D --out FILE [--threads N] [--warmup W]
-//                    [--rounds R] [--calls C] --grid NAME=V1,V2 [--grid ...]
+//                    [--rounds R] [--calls C] [--process P] [--first-round F]
+//                    [--control-base VARIANT] (--grid NAME=V1,V2 ... | --case "A=1;B=2" ...)
+//                                       samples of every case; --case names cases one by one;
+//                                       rounds are numbered from F, samples carry process P;
+//                                       --control-base adds control_same, control_twice and
+//                                       control_plus20 over that variant (harness.h)
+//   bench_runner machine-probe          how fast memory copies and a compute chain run now (JSON)
 //   bench_runner export-models --dir DIR --grid model=M [--grid SIZE=V ...]
 //                                       claim 1: save DIR/M.pt (TorchScript scripted by this
 //                                       libtorch, the native module's weights) and DIR/M.json
@@ -15,8 +21,12 @@
 // written), 4 a variant's output differs from the reference, 1 anything else.
 #include <ATen/Parallel.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -70,36 +80,34 @@ int run(int argc, char** argv) {
   std::string technique, out_path;
   bench::Options options;
   std::vector<bench::Axis> axes;
+  std::vector<bench::Params> cases;
+  const std::map<std::string, std::function<void(const std::string&)>> flags = {
+      {"--technique", [&](const std::string& v) { technique = v; }},
+      {"--device", [&](const std::string& v) { options.device = v; }},
+      {"--out", [&](const std::string& v) { out_path = v; }},
+      {"--threads", [&](const std::string& v) { options.threads = std::stoi(v); }},
+      {"--warmup", [&](const std::string& v) { options.warmup_rounds = std::stoi(v); }},
+      {"--rounds", [&](const std::string& v) { options.rounds = std::stoi(v); }},
+      {"--calls", [&](const std::string& v) { options.calls_per_round = std::stoi(v); }},
+      {"--process", [&](const std::string& v) { options.process = std::stoi(v); }},
+      {"--first-round", [&](const std::string& v) { options.first_round = std::stoi(v); }},
+      {"--control-base", [&](const std::string& v) { options.control_base = v; }},
+      {"--grid", [&](const std::string& v) { axes.push_back(bench::parse_axis(v)); }},
+      {"--case", [&](const std::string& v) { cases.push_back(bench::parse_case(v)); }},
+      {"--abort-after-samples", [&](const std::string& v) { options.abort_after_samples = std::stoll(v); }},
+      {"--hang-after-samples", [&](const std::string& v) { options.hang_after_samples = std::stoll(v); }},
+  };
   for (int i = 2; i < argc; ++i) {
     const std::string flag = argv[i];
+    const auto setter = flags.find(flag);
+    if (setter == flags.end()) throw std::invalid_argument("unknown flag " + flag);
     if (i + 1 >= argc) throw std::invalid_argument("flag " + flag + " needs a value");
-    const std::string value = argv[++i];
-    if (flag == "--technique")
-      technique = value;
-    else if (flag == "--device")
-      options.device = value;
-    else if (flag == "--out")
-      out_path = value;
-    else if (flag == "--threads")
-      options.threads = std::stoi(value);
-    else if (flag == "--warmup")
-      options.warmup_rounds = std::stoi(value);
-    else if (flag == "--rounds")
-      options.rounds = std::stoi(value);
-    else if (flag == "--calls")
-      options.calls_per_round = std::stoi(value);
-    else if (flag == "--grid")
-      axes.push_back(bench::parse_axis(value));
-    else if (flag == "--abort-after-samples")
-      options.abort_after_samples = std::stoll(value);
-    else if (flag == "--hang-after-samples")
-      options.hang_after_samples = std::stoll(value);
-    else
-      throw std::invalid_argument("unknown flag " + flag);
+    setter->second(argv[++i]);
   }
   if (technique.empty() || out_path.empty()) throw std::invalid_argument("run needs --technique and --out");
+  if (!cases.empty() && !axes.empty()) throw std::invalid_argument("give --grid axes or --case cases, not both");
   const bench::Technique& t = bench::find_technique(technique);
-  const std::vector<bench::Params> grid = bench::cartesian_grid(axes);
+  if (cases.empty()) cases = bench::cartesian_grid(axes);
   bench::resolve_device(options.device);  // fail before creating the output file
 
   std::ofstream out(out_path);
@@ -107,9 +115,38 @@ int run(int argc, char** argv) {
   bench::RunContext ctx{libtorch_version(), options.device, "cpp", options.threads};
   bench::write_csv_header(out);
   out.flush();  // the file shows a run in progress; it is renamed into place only when complete
-  bench::run_technique(t, grid, options, [&](const bench::Sample& s) { bench::write_csv_row(out, ctx, s); });
+  bench::run_technique(t, cases, options, [&](const bench::Sample& s) { bench::write_csv_row(out, ctx, s); });
   out.close();
   if (!out) throw std::runtime_error("writing " + out_path + " failed");
+  return 0;
+}
+
+// Two fixed workloads that do not touch libtorch, timed between the processes of a run: how
+// fast this machine copies memory and computes right now (the median of 5 repetitions each).
+int machine_probe() {
+  using Clock = std::chrono::steady_clock;
+  auto median_ns = [](const std::function<void()>& work) {
+    std::vector<int64_t> times;
+    for (int i = 0; i < 5; ++i) {
+      const auto start = Clock::now();
+      work();
+      times.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
+    }
+    std::sort(times.begin(), times.end());
+    return times[times.size() / 2];
+  };
+  std::vector<char> from(32 << 20, 1), to(32 << 20, 0);  // 32 MiB: past the caches
+  const int64_t memory_ns = median_ns([&] {
+    std::memcpy(to.data(), from.data(), from.size());
+    from[to[12345] & 1] ^= 1;  // keep the copy observable
+  });
+  volatile double sink = 0;
+  const int64_t compute_ns = median_ns([&] {
+    double x = 1.0;
+    for (int i = 0; i < 4000000; ++i) x = x * 1.0000001 + 1e-9;  // a dependent chain: latency-bound
+    sink = x;
+  });
+  std::cout << "{\"memory_ns\": " << memory_ns << ", \"compute_ns\": " << compute_ns << "}" << std::endl;
   return 0;
 }
 
@@ -177,9 +214,11 @@ int dispatch(int argc, char** argv) {
     if (command == "info") return info();
     if (command == "list") return list();
     if (command == "run") return run(argc, argv);
+    if (command == "machine-probe") return machine_probe();
     if (command == "export-models") return export_models(argc, argv);
     if (command == "model-variants") return model_variants(argc, argv);
-    std::cerr << "usage: bench_runner info | list | run --technique T --device D --out FILE --grid NAME=V1,V2 ...\n"
+    std::cerr << "usage: bench_runner info | list | machine-probe\n"
+                 "       | run --technique T --device D --out FILE (--grid NAME=V1,V2 ... | --case A=1;B=2 ...)\n"
                  "       | export-models --dir DIR --grid model=M ... | model-variants --device D --model M\n";
     return 2;
   } catch (const bench::DeviceUnavailable& e) {

@@ -138,10 +138,11 @@ TimedCall timed_call(models::LoadedVariant& v, const at::Tensor& x, const at::De
 }
 
 Sample make_sample(const Plan& plan, const std::string& variant, int round, int call, const TimedCall& t,
-                   const std::string& shape) {
+                   const std::string& shape, int process) {
   Sample s{kTechnique, variant, plan.csv_params, round, call, t.ns};
   s.shape = shape;
   s.event = t.event;
+  s.process = process;
   return s;
 }
 
@@ -175,7 +176,7 @@ std::vector<Sample> run_cold(const Plan& plan, const at::Device& device) {
   for (int64_t call = 0; call < plan.calls && within_budget(plan, "cold", name, call, spent); ++call) {
     TimedCall t = timed_call(v, x, device, probe);
     spent += t.ns;
-    samples.push_back(make_sample(plan, name, plan.process, static_cast<int>(call), t, shape));
+    samples.push_back(make_sample(plan, name, plan.process, static_cast<int>(call), t, shape, plan.process));
     last = std::move(t.out);
   }
   verify(plan, name, device, {{plan.config.batch, last}});
@@ -201,7 +202,7 @@ std::vector<Sample> run_steady(const Plan& plan, const at::Device& device, const
   std::vector<bool> going(n, true);
   std::vector<at::Tensor> last(n);
   for (int round = 0; round < options.rounds; ++round) {
-    for (size_t i : round_order(round, n)) {
+    for (size_t i : round_order(options.first_round + round, n)) {
       models::LoadedVariant& v = variants[i];
       going[i] = going[i] && within_budget(plan, "steady", v.name, calls[i], spent[i]);
       if (!going[i]) continue;
@@ -209,7 +210,7 @@ std::vector<Sample> run_steady(const Plan& plan, const at::Device& device, const
         TimedCall t = timed_call(v, x, device, probe);
         ++calls[i];
         spent[i] += t.ns;
-        samples.push_back(make_sample(plan, v.name, round, call, t, shape));
+        samples.push_back(make_sample(plan, v.name, options.first_round + round, call, t, shape, options.process));
         last[i] = std::move(t.out);  // the previous result is freed here, outside the sample
       }
     }
@@ -253,7 +254,8 @@ std::vector<Sample> run_shapes(const Plan& plan, const at::Device& device, const
       const at::Tensor& x = inputs.at(sequence[call]);
       TimedCall t = timed_call(v, x, device, probe);
       spent += t.ns;
-      samples.push_back(make_sample(plan, name, 0, static_cast<int>(call), t, models::shape_string(x.sizes())));
+      samples.push_back(
+          make_sample(plan, name, 0, static_cast<int>(call), t, models::shape_string(x.sizes()), options.process));
       outputs[sequence[call]] = std::move(t.out);
     }
     verify(plan, name, device, outputs);

@@ -353,14 +353,21 @@ const std::vector<VariantSpec>& variant_table() {
     const std::string fuse_text =
         "overrideCanFuseOnCPU(true), overrideCanFuseOnGPU(true), setTensorExprFuserEnabled(true)";
     std::vector<VariantSpec> specs;
-    specs.push_back({"native", [](int64_t) { return std::string("torch::nn::Module, NoGradGuard"); },
-                     [](const at::Device&, const ModelFiles&, bool) { return std::string(); },
-                     [](const ModelConfig& config, const ModelFiles&, const at::Device& device, int64_t) {
-                       auto module = make_native(config, device);
-                       return LoadedVariant{"native", false, [module, config](const at::Tensor& x) {
-                                              return native_forward(*module, config, x);
-                                            }};
-                     }});
+    // The native module, and again under another name (the A/A control: it must read equivalent).
+    for (const std::string name : {"native", "control_same"}) {
+      specs.push_back({name,
+                       [name](int64_t) {
+                         return std::string(name == "native" ? "torch::nn::Module, NoGradGuard"
+                                                             : "native again, loaded separately (the A/A control)");
+                       },
+                       [](const at::Device&, const ModelFiles&, bool) { return std::string(); },
+                       [name](const ModelConfig& config, const ModelFiles&, const at::Device& device, int64_t) {
+                         auto module = make_native(config, device);
+                         return LoadedVariant{name, false, [module, config](const at::Tensor& x) {
+                                                return native_forward(*module, config, x);
+                                              }};
+                       }});
+    }
     specs.push_back(
         torchscript_variant("torchscript_default", "torch::jit::load, eval(), the version's defaults", defaults));
     specs.push_back(torchscript_variant("torchscript_no_optimize", "setGraphExecutorOptimize(false)", no_optimize));

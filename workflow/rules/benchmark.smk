@@ -1,40 +1,31 @@
-rule run_technique:
-    """Time every variant of one technique on one libtorch and device: one CSV row per
-    sample, and a JSON beside it with the run's provenance and status."""
+rule run_techniques:
+    """Claims 2-3 on one device: every grid technique on every libtorch version, and claim 3's
+    Python front, sampled adaptively in fresh processes interleaved across runs, each cell
+    until its comparisons are decided or its budget is spent (libtorch_bench/sampling.py).
+    One CSV of samples and one provenance JSON per run; the machine-state probe's readings."""
     input:
-        runner="results/build/{version}/bench_runner",
+        runners=expand("results/build/{version}/bench_runner", version=VERSIONS),
+        module=(
+            "results/build/python/libtorch_bench_ext.so" if python_front_enabled() else []
+        ),
+        comparisons=COMPARISONS,
     output:
-        samples="results/raw/{version}/{device}/{technique}.csv",
-        provenance="results/raw/{version}/{device}/{technique}.json",
+        samples=grid_outputs("{device}", "csv"),
+        provenance=grid_outputs("{device}", "json"),
+        probe="results/probe/{device}.csv",
     log:
-        "results/logs/run/{version}/{device}/{technique}.log",
+        "results/logs/run/{device}/techniques.log",
     conda:
         "../envs/pipeline.yaml"
     # A timing rule: runs alone on the machine (see 'Timing isolation' in common.smk).
     threads: TIMING_THREADS
     params:
-        grid=grid_args,
+        versions=VERSIONS,
+        techniques=GRID_TECHNIQUES,
+        specs={t: TECHNIQUE_SPECS[t] for t in GRID_TECHNIQUES},
+        sampling=config["sampling"],
+        settings=lambda wc: config["report"],
+        python_front=python_front_enabled(),
         threads=config["threads"],
     script:
-        "../scripts/run_technique.py"
-
-
-rule run_python_front:
-    """Claim 3 as written in Python, on the installed torch (front=python), with the same
-    inputs as the C++ technique (taken from the pybind11 module)."""
-    input:
-        module="results/build/python/libtorch_bench_ext.so",
-    output:
-        samples="results/raw/installed/{device}/mask_indexing.python.csv",
-        provenance="results/raw/installed/{device}/mask_indexing.python.json",
-    log:
-        "results/logs/run/installed/{device}/mask_indexing.python.log",
-    conda:
-        "../envs/pipeline.yaml"
-    # A timing rule: runs alone on the machine (see 'Timing isolation' in common.smk).
-    threads: TIMING_THREADS
-    params:
-        spec=TECHNIQUE_SPECS["mask_indexing"],
-        threads=config["threads"],
-    script:
-        "../scripts/run_python_front.py"
+        "../scripts/run_techniques.py"

@@ -66,6 +66,33 @@ def technique_specs():
 
 
 TECHNIQUE_SPECS = technique_specs()
+
+
+def check_sampling():
+    """What the schema cannot say: looks ascending and reachable, a band that is one."""
+    looks = config["sampling"]["looks"]
+    if looks != sorted(set(looks)):
+        raise WorkflowError(f"sampling.looks must ascend without repeats (got {looks})")
+    for name in REGISTRY.grid_techniques:
+        spec = TECHNIQUE_SPECS[name]
+        caps = {f"techniques.{name}.max_rounds": spec["max_rounds"]}
+        if name == "mask_indexing":
+            caps[f"techniques.{name}.python_front.max_rounds"] = spec["python_front"]["max_rounds"]
+        for key, cap in caps.items():
+            if cap < looks[0]:
+                raise WorkflowError(
+                    f"{key}={cap} is below the first look (sampling.looks[0]={looks[0]}): a cell would "
+                    f"stop before it is ever looked at; raise {key} or lower sampling.looks"
+                )
+    settings = config["report"]
+    if settings["reversed_below"] >= settings["holds_above"]:
+        raise WorkflowError(
+            f"report.reversed_below={settings['reversed_below']} must be below report.holds_above="
+            f"{settings['holds_above']}: together they are the band of differences too small to matter"
+        )
+
+
+check_sampling()
 TECHNIQUES = [name for name, spec in TECHNIQUE_SPECS.items() if spec["enabled"]]
 GRID_TECHNIQUES = [t for t in TECHNIQUES if t in REGISTRY.grid_techniques]
 # Claim 1 (model_inference) has no grid: workflow/rules/models.smk runs it, model by model.
@@ -87,7 +114,7 @@ if (
     logger.warning(
         f"techniques.model_inference.processes={MODEL_INFERENCE['processes']} is below "
         f"report.min_rounds={config['report']['min_rounds']}: claim 1's cold-start comparisons will "
-        "read 'no clear difference' whatever their interval; raise processes to get a verdict."
+        "read 'inconclusive' whatever their interval; raise processes to get a verdict."
     )
 
 try:
@@ -104,8 +131,8 @@ wildcard_constraints:
 
 
 # ---- Timing isolation: a convention every timing rule follows -------------------------
-# A timing rule is any rule whose job measures wall time (run_technique, run_python_front,
-# model_inference, ...). Each one
+# A timing rule is any rule whose job measures wall time (run_techniques, run_models,
+# ...). Each one
 #   1. declares `threads: TIMING_THREADS`. Locally that is every core Snakemake was given
 #      (`--cores N|all`), so the scheduler runs a timing job alone: no other timing job,
 #      no build and no provisioning beside it;
@@ -114,7 +141,7 @@ wildcard_constraints:
 #      the job's first log file as `<log stem>.times.json`; tests/test_isolation.py checks
 #      from the stamps that no two timing jobs, and no timing job and build, overlapped;
 #   3. gets an entry in workflow/profiles/slurm/config.yaml `set-resources` (copy
-#      run_technique's: a whole node, a GPU for CUDA runs), since on SLURM the cluster,
+#      run_techniques': a whole node, a GPU for CUDA runs), since on SLURM the cluster,
 #      not this scheduler, keeps jobs apart.
 # A build declares `threads: BUILD_THREADS` and stamps itself with kind "build": at most
 # half the cores (and at most 4: csrc/ has few translation units), so builds run side by
@@ -146,17 +173,6 @@ localrules:
 
 def csrc_sources():
     return sorted(str(p) for p in Path("csrc").rglob("*") if p.is_file())
-
-
-def grid_args(wildcards):
-    """The technique's parameter grid and timing as runner flags (axes in the registry's order)."""
-    spec = TECHNIQUE_SPECS[wildcards.technique]
-    axes = [
-        f"--grid {name}={','.join(str(v) for v in spec[name])}"
-        for name in REGISTRY.claim_of(wildcards.technique).axes
-    ]
-    timing = f"--warmup {spec['warmup_rounds']} --rounds {spec['rounds']} --calls {spec['calls_per_round']}"
-    return " ".join(axes + [timing])
 
 
 def model_sizes(model):
@@ -198,6 +214,24 @@ def python_front_enabled():
     return (
         "installed" in VERSIONS and spec["enabled"] and spec["python_front"]["enabled"]
     )
+
+
+def grid_outputs(device, suffix):
+    """What run_techniques writes for one device: every grid run's CSV (or JSON), Python front included."""
+    outputs = expand(
+        "results/raw/{version}/{device}/{technique}.{suffix}",
+        version=VERSIONS,
+        device=device,
+        technique=GRID_TECHNIQUES,
+        suffix=suffix,
+    )
+    if python_front_enabled():
+        outputs.append(f"results/raw/installed/{device}/mask_indexing.python.{suffix}")
+    return outputs
+
+
+def probe_outputs():
+    return expand("results/probe/{device}.csv", device=DEVICES) if GRID_TECHNIQUES else []
 
 
 def all_benchmark_outputs():

@@ -12,15 +12,18 @@ rule aggregate_samples:
     input:
         samples=all_benchmark_outputs(),
         provenance=raw_provenance(),
+        probes=probe_outputs(),
     output:
         summary=f"{REPORT_DIR}/summary.csv",
         runs=f"{REPORT_DIR}/runs.csv",
+        drift=f"{REPORT_DIR}/drift.csv",
     log:
         "results/logs/report/aggregate.log",
     conda:
         "../envs/pipeline.yaml"
     params:
         spike_factor=lambda wc: report_settings()["spike_factor"],
+        probe_drift=config["sampling"]["probe_drift"],
     script:
         "../scripts/aggregate_samples.py"
 
@@ -98,6 +101,8 @@ rule plot_platform:
         "../envs/pipeline.yaml"
     params:
         settings=lambda wc: report_settings(),
+        # what the captions name (Snakemake's report renders them with these params)
+        grid=caption_grid(),
     script:
         "../scripts/plot_platform.py"
 
@@ -130,6 +135,7 @@ rule plot_across_versions:
         "../envs/pipeline.yaml"
     params:
         settings=lambda wc: report_settings(),
+        grid=caption_grid(),
     script:
         "../scripts/plot_across_versions.py"
 
@@ -145,6 +151,7 @@ rule render_report:
         summary=f"{REPORT_DIR}/summary.csv",
         runs=f"{REPORT_DIR}/runs.csv",
         mechanism=f"{REPORT_DIR}/mechanism.csv",
+        drift=f"{REPORT_DIR}/drift.csv",
         comparisons=COMPARISONS,
         template="workflow/report/page.html.jinja2",
         captions=figure_captions(),
@@ -160,7 +167,6 @@ rule render_report:
     conda:
         "../envs/pipeline.yaml"
     params:
-        settings=lambda wc: report_settings(),
         config=lambda wc: config,
         platforms=[(version, device) for version in VERSIONS for device in DEVICES],
         caption_dir=lambda wc, input: os.path.dirname(input.captions[0]),
@@ -175,9 +181,10 @@ rule archive_report:
         html=f"{REPORT_DIR}/index.html",
         tables=expand(
             f"{REPORT_DIR}/{{name}}.csv",
-            name=["claims", "summary", "runs", "mechanism"],
+            name=["claims", "summary", "runs", "mechanism", "drift"],
         ),
         samples=all_benchmark_outputs(),
+        probes=probe_outputs(),
         provenance=raw_provenance(),
         figures=list(all_platform_figures().values()) + list(across_figures().values()),
     output:

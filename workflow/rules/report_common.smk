@@ -32,6 +32,15 @@ def across_figures(wildcards=None):
     return {f.name: f"{REPORT_DIR}/figures/{f.name}.png" for f in ACROSS_FIGURES}
 
 
+def caption_grid():
+    """Each grid technique's parameter values, for the captions ({{ snakemake.params.grid... }})."""
+    return {
+        c.technique: {axis: TECHNIQUE_SPECS[c.technique][axis] for axis in c.axes}
+        for c in REGISTRY.claims.values()
+        if c.is_grid
+    }
+
+
 def figure_captions():
     return sorted({f"workflow/report/{f.caption}.rst" for f in REGISTRY.figures()})
 

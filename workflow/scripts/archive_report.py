@@ -18,9 +18,11 @@ report/claims.csv    every comparison: claim, libtorch, device, front, case, var
                      interval, verdict (and the reason for each 'not run')
 report/summary.csv   per variant and case: n, median, IQR, p99, max, spikes, CV
 report/runs.csv      every run: status, reason, machine, versions, commit
+report/drift.csv     the machine-state probes against their median, and the cells after each
 report/figures/      the page's figures as PNG
 raw/{version}/{device}/{technique}.csv   every sample, one row per timed call
-raw/.../*.json       provenance of each run
+raw/.../*.json       provenance of each run (with where and why each cell stopped sampling)
+probe/{device}.csv   the machine-state probe timed before every process of claims 2-3
 config/config.used.yaml   the configuration of this run (after defaults)
 """
 
@@ -51,6 +53,7 @@ def main(snakemake, log):
         + list(snakemake.input.tables)
         + list(snakemake.input.samples)
         + list(snakemake.input.provenance)
+        + list(snakemake.input.probes)
         + list(snakemake.input.figures)
     )
     build(snakemake.output.archive, files, snakemake.params.config, snakemake.params.config_files)

@@ -10,18 +10,19 @@ from libtorch_bench.samples import read_table
 
 def main(snakemake, log):
     report_dir = str(Path(snakemake.output.html).parent)
+    tables = [snakemake.input[name] for name in ("claims", "summary", "mechanism", "runs", "drift")]
     data = page.build(
         registry.load(snakemake.input.comparisons),
         read_table(snakemake.input.claims),
         read_table(snakemake.input.runs),
         read_table(snakemake.input.mechanism),
+        read_table(snakemake.input.drift),
         dict(snakemake.input.items()),
         snakemake.params.platforms,
         snakemake.params.caption_dir,
         snakemake.params.config,
-        snakemake.params.settings,
         report_dir,
-        [snakemake.input.claims, snakemake.input.summary, snakemake.input.mechanism, snakemake.input.runs],
+        tables,
     )
     html = page.render(data)
     Path(snakemake.output.html).write_text(html, encoding="utf-8")

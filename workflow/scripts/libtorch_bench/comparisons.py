@@ -1,13 +1,26 @@
 """The comparisons of the claim registry on the raw samples: for each claim, libtorch version,
 device, front and case, the ratio of the comparison's metric with its bootstrap interval and
-verdict (libtorch_bench.stats), as the rows of claims.csv."""
+verdict (libtorch_bench.stats), as the rows of claims.csv. The sampling driver asks the same
+functions whether a cell is decided, so its stop and the report's verdict agree."""
+
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .registry import is_pattern, matches
+from .registry import is_control, is_pattern, matches
 from .samples import HARNESS_VARIANT, parse_params
-from .stats import comparison_seed, is_spike, paired_matrices, ratio_with_ci, resampling_unit, round_matrix, verdict_of
+from .stats import (
+    comparison_seed,
+    is_spike,
+    look_confidence,
+    paired_matrices,
+    ratio_with_ci,
+    resampling_unit,
+    round_matrix,
+    verdict_of,
+)
 
 CLAIM_COLUMNS = [
     "claim",
@@ -40,6 +53,10 @@ CLAIM_COLUMNS = [
     "harness_ns",
     "resampled",
     "question",
+    # appended with adaptive sampling: processes resampled, why the cell stopped, the level
+    "processes",
+    "stop",
+    "confidence",
 ]
 
 
@@ -60,9 +77,9 @@ def expand_pairs(comparison, variants, medians, floor):
         return [spec] if spec in measured else []
 
     fast_names = resolve(fast_spec)
-    if slow_spec == "each":
+    if slow_spec == "each":  # the technique's own variants: not the floor, the harness or a control
         excluded = {floor, HARNESS_VARIANT} | set(fast_names or [])
-        slow_names = [v for v in measured if v not in excluded]
+        slow_names = [v for v in measured if v not in excluded and not is_control(v)]
     else:
         slow_names = resolve(slow_spec)
     if not slow_names:
@@ -96,7 +113,7 @@ def _describe(spec):
     return spec
 
 
-RESAMPLED = {"samples": "calls, each variant independently", "rounds": "rounds, paired"}
+RESAMPLED = {"samples": "calls, each variant independently", "rounds": "processes, then rounds; paired"}
 
 
 def identity(comparison, version, device, libtorch, front, case):
@@ -139,8 +156,10 @@ def variant_stats(ns, spike_factor):
     }
 
 
-def compare_case(comparison, case_samples, key, settings, floor):
-    """Rows of one comparison in one case (one technique, version, device, front, params)."""
+def compare_case(comparison, case_samples, key, settings, floor, looks=1, stop="fixed"):
+    """Rows of one comparison in one cell (key: version, device, libtorch, front, params).
+    `looks`: how many times the cell's sampling looked at it (each interval's level is split
+    over them); `stop`: why its sampling stopped (decided, budget; fixed: a fixed schedule)."""
     version, device, libtorch, front, params = key
     spike_factor = float(settings["spike_factor"])
     by_variant = {v: g for v, g in case_samples.groupby("variant", sort=True)}
@@ -149,6 +168,8 @@ def compare_case(comparison, case_samples, key, settings, floor):
     if pairs is None:
         return [not_run_row(comparison, version, device, libtorch, front, f"not run: {reason} in this case", params)]
     harness = medians.get(HARNESS_VARIANT, np.nan)
+    process_of = case_samples.groupby("round")["process"].first()
+    confidence = look_confidence(float(settings["confidence_level"]), looks)
     matrices = {}
 
     def matrix(variant):
@@ -160,22 +181,25 @@ def compare_case(comparison, case_samples, key, settings, floor):
     rows = []
     for slow, fast in pairs:
         s, f = by_variant[slow], by_variant[fast]
+        rounds_index = matrix(slow).index.union(matrix(fast).index)
         slow_m, fast_m = paired_matrices(matrix(slow), matrix(fast))
+        clusters = process_of.reindex(rounds_index).to_numpy()
         seed = comparison_seed(settings["seed"], comparison["id"], version, device, front, params, slow, fast)
         ratio, low, high = ratio_with_ci(
             slow_m,
             fast_m,
             comparison["metric"],
             n_resamples=int(settings["n_resamples"]),
-            confidence_level=float(settings["confidence_level"]),
+            confidence_level=confidence,
             method=settings["method"],
             seed=seed,
             spike_factor=spike_factor,
+            clusters=clusters,
         )
-        rounds = slow_m.shape[0]
-        if rounds < int(settings["min_rounds"]):
-            verdict = "no clear difference"
-            why = f"only {rounds} rounds (fewer than report.min_rounds = {settings['min_rounds']})"
+        units = len(set(clusters))
+        if resampling_unit(comparison["metric"]) == "rounds" and units < int(settings["min_rounds"]):
+            verdict = "inconclusive"
+            why = f"only {units} processes (fewer than report.min_rounds = {settings['min_rounds']})"
         else:
             verdict, why = verdict_of(low, high, float(settings["holds_above"]), float(settings["reversed_below"]))
         a, b = variant_stats(s["ns"], spike_factor), variant_stats(f["ns"], spike_factor)
@@ -188,7 +212,7 @@ def compare_case(comparison, case_samples, key, settings, floor):
             ci_high=high,
             verdict=verdict,
             reason=why,
-            rounds=rounds,
+            rounds=slow_m.shape[0],
             n_slow=a["n"],
             n_fast=b["n"],
             median_slow_ns=a["median"],
@@ -201,9 +225,21 @@ def compare_case(comparison, case_samples, key, settings, floor):
             spikes_fast=b["spikes"],
             harness_ns=harness,
             resampled=RESAMPLED[resampling_unit(comparison["metric"])],
+            processes=units,
+            stop=stop,
+            confidence=confidence,
         )
         rows.append({c: row[c] for c in CLAIM_COLUMNS})
     return rows
+
+
+def sampling_of(record):
+    """(looks, {case: its sampling record}) of a run from its provenance JSON: how often its
+    cells were looked at, and where and why each stopped. A fixed schedule: one look."""
+    sampling = json.loads(Path(record.json).read_text()).get("sampling") if Path(record.json).is_file() else None
+    if not sampling:
+        return 1, {}
+    return len(sampling["looks"]), sampling.get("cells", {})
 
 
 def platform_rows(comparison, claim, version, device, runs, cases, settings, configured_techniques, libtorch):
@@ -226,11 +262,13 @@ def platform_rows(comparison, claim, version, device, runs, cases, settings, con
             rows.append(not_run(record.libtorch, record.front, record.reason or record.status))
             continue
         matched = False
+        looks, stops = sampling_of(record)
         for (case_libtorch, params), case_samples in cases.get((version, device, technique, record.front), []):
             if case_matches(comparison.get("where"), params):
                 matched = True
                 key = (version, device, case_libtorch, record.front, params)
-                rows.extend(compare_case(comparison, case_samples, key, settings, claim.floor))
+                stop = stops.get(params, {}).get("stop", "fixed")
+                rows.extend(compare_case(comparison, case_samples, key, settings, claim.floor, looks, stop))
         if not matched:
             rows.append(not_run(record.libtorch, record.front, f"no measured case matches {comparison.get('where')}"))
     return rows

@@ -48,12 +48,12 @@ def first_error_line(log_path, limit=300):
     return "no error line found"
 
 
-def failed_runs(raw_dir):
-    """(provenance path, reason) of every run recorded as failed."""
+def failed_runs(raw_dir, version="*"):
+    """(provenance path, reason) of every run recorded as failed (of one version, if given)."""
     import json
 
     failed = []
-    for path in sorted(Path(raw_dir).glob("*/*/*.json")):
+    for path in sorted(Path(raw_dir).glob(f"{version}/*/*.json")):
         try:
             record = json.loads(path.read_text())
         except (OSError, ValueError):
@@ -64,7 +64,8 @@ def failed_runs(raw_dir):
 
 
 def retry_targets(results_dir, versions):
-    """The recorded failures to redo: failed manifests and runner stubs."""
+    """The recorded failures to redo: failed manifests, runner stubs, and runs whose runner
+    crashed (their sampling resumes from the processes that had finished)."""
     import json
 
     targets = []
@@ -79,4 +80,8 @@ def retry_targets(results_dir, versions):
             pass
         if is_failed_runner(runner):
             targets.append(str(runner))
+            continue
+        targets += [
+            str(Path(record).with_suffix(".csv")) for record, _ in failed_runs(Path(results_dir) / "raw", version)
+        ]
     return targets

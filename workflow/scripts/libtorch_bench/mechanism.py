@@ -16,7 +16,7 @@ quantities per claim, version, device and front.
 import numpy as np
 import pandas as pd
 
-from .samples import HARNESS_VARIANT, params_table
+from .samples import own_variants, params_table
 from .stats import is_spike
 
 COLUMNS = ["claim", "version", "libtorch", "device", "front", "case", "variant", "quantity", "value", "unit"]
@@ -44,7 +44,7 @@ def claim1_spikes(samples, spike_factor):
     df = samples[samples.technique == "model_inference"]
     if df.empty:
         return pd.DataFrame(columns=COLUMNS)
-    df = df[df.variant != HARNESS_VARIANT].copy()
+    df = df[own_variants(df)].copy()
     df["order"] = np.arange(len(df))
     keys = ["version", "libtorch", "device", "front", "params", "variant"]
     df["median"] = df.groupby(keys)["ns"].transform("median")
@@ -85,7 +85,7 @@ def claim1_spikes(samples, spike_factor):
 
 
 def claim2_per_row(summary):
-    df = summary[(summary.technique == "batch_from_rows") & (summary.variant != HARNESS_VARIANT)]
+    df = summary[(summary.technique == "batch_from_rows") & own_variants(summary)]
     if df.empty:
         return pd.DataFrame(columns=COLUMNS)
     df = df.join(params_table(df["params"]), on="params")

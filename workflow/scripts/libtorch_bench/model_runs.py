@@ -1,9 +1,11 @@
-"""Claim 1 on one libtorch and device (rule run_models): run the runner's model_inference technique once per
-scenario group, in fresh processes, and gather one tidy CSV (the other techniques' columns;
-round, call, shape and event as the runner writes them) plus its provenance.
+"""Claim 1 on one libtorch and device (rule run_models): run the runner's model_inference
+technique once per scenario group, in fresh processes, and gather one tidy CSV (the other
+techniques' columns; round, call, shape, event and process as the runner writes them) plus
+its provenance.
 
 Processes, per enabled model:
-  steady   one process, every variant interleaved (rounds x calls_per_round calls each)
+  steady   `steady_processes` processes, every variant and the A/A control (native under a
+           second name) interleaved; the rounds are split over them, numbered on across them
   shapes   one process per variant: warm-up at the base shape, then the batch-size sequence
   cold     `processes` fresh processes per variant: the first `cold_calls` calls after
            loading; the process index is the CSV's round
@@ -22,6 +24,7 @@ import shlex
 import subprocess
 import tempfile
 import time
+from math import ceil
 from pathlib import Path
 
 import pandas as pd
@@ -63,10 +66,16 @@ def variant_status(runner, device, model, model_dir, bailout_depth, log):
     return 0, json.loads(done.stdout)
 
 
-def plan_jobs(models, variants, processes):
+CONTROL = "control_same"  # native again under another name: the A/A control of steady state
+
+
+def plan_jobs(models, variants, processes, steady_processes=1):
     jobs = []
-    for model in models:
-        jobs.append({"model": model, "scenario": "steady", "variants": variants[model]})
+    for process in range(steady_processes):
+        for model in models:
+            jobs.append(
+                {"model": model, "scenario": "steady", "variants": variants[model] + [CONTROL], "process": process}
+            )
     for model in models:
         jobs += [{"model": model, "scenario": "shapes", "variants": [v]} for v in variants[model]]
     for process in range(processes):
@@ -85,10 +94,16 @@ def job_command(runner, device, threads, job, sizes, model_dir, spec, out):
         "bailout_depth": spec["bailout_depth"],
         "budget_seconds": spec["budget_seconds"][job["scenario"]],
     }
+    rounds, timing = spec["rounds"], []
     if job["scenario"] == "cold":
         grid.update(process=job["process"], calls=spec["cold_calls"])
     if job["scenario"] == "shapes":
         grid.update(shape_count=spec["shape_count"], shape_repeats=spec["shape_repeats"])
+    if job["scenario"] == "steady":  # the rounds and the budget split over the steady processes
+        processes = spec["steady_processes"]
+        rounds = ceil(spec["rounds"] / processes)
+        grid["budget_seconds"] = spec["budget_seconds"]["steady"] / processes
+        timing = ["--process", str(job["process"]), "--first-round", str(job["process"] * rounds)]
     cmd = [
         str(runner),
         "run",
@@ -101,9 +116,10 @@ def job_command(runner, device, threads, job, sizes, model_dir, spec, out):
         "--warmup",
         str(spec["warmup_rounds"]),
         "--rounds",
-        str(spec["rounds"]),
+        str(rounds),
         "--calls",
         str(spec["calls_per_round"]),
+        *timing,
     ]
     for key, value in grid.items():
         cmd += ["--grid", f"{key}={value}"]
@@ -114,6 +130,9 @@ def merge_statuses(by_model, configured):
     """One status per variant: ok where every model has it, else the first reason."""
     merged = {}
     for name in next(iter(by_model.values()))["variants"]:
+        if name == CONTROL:
+            merged[name] = "ok (the A/A control: native under a second name, steady state only)"
+            continue
         if name not in configured:
             merged[name] = "not run: not in techniques.model_inference.variants"
             continue
@@ -151,7 +170,7 @@ def run(runner, version, device, threads, spec, models, model_dir, samples_out, 
             if name in configured and statuses[name] != "ok":
                 raise RunError(f"{name} should run on the installed torch's CPU but: {statuses[name]}")
 
-    jobs = plan_jobs(models, variants, spec["processes"])
+    jobs = plan_jobs(models, variants, spec["processes"], spec["steady_processes"])
     truncated = []
     out_dir = Path(samples_out).parent
     out_dir.mkdir(parents=True, exist_ok=True)

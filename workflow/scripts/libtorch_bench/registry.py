@@ -43,6 +43,8 @@ class Claim:
     variants: dict = field(default_factory=dict)  # name -> {"color", "label"}
     figures: tuple = ()
     mechanism: str | None = None
+    controls: str = ""  # the variant the run's controls are built on (see csrc/harness/harness.h)
+    findings: dict = field(default_factory=dict)  # the rules of its plain-words finding (libtorch_bench/findings.py)
 
     @property
     def is_grid(self):
@@ -112,6 +114,8 @@ def _claim(claim_id, spec):
         variants=dict(spec.get("variants") or {}),
         figures=_figures(claim_id, spec.get("figures")),
         mechanism=spec.get("mechanism"),
+        controls=spec.get("controls") or "",
+        findings=dict(spec.get("findings") or {}),
     )
 
 
@@ -178,6 +182,12 @@ class Registry:
                         continue
                     (globs if is_pattern(item) else names).add(item)
         return names, globs
+
+
+def is_control(variant):
+    """The controls every run carries (control_same, control_twice, control_plus20): variants of
+    the harness, not of the technique; shown in "Can this run tell?", not among the variants."""
+    return variant.startswith("control_")
 
 
 def is_pattern(spec):

@@ -1,19 +1,14 @@
 """Calling bench_runner (csrc/runner/main.cpp): what a build is, running it with its output
-in the job's log, checking what it wrote, and recording a run that has no samples. Also one
-technique's run over its grid on one libtorch and device (rule run_technique): the CSV appears
-only when the run finished and its rows check out; a device that is absent is recorded as
-'not run' with the reason, with an empty (header-only) CSV."""
+in the job's log, checking what it wrote, and recording a run that has no samples (a device
+that is absent: 'not run' with the reason, with an empty, header-only CSV)."""
 
 import json
-import os
 import shlex
 import subprocess
-import time
-from pathlib import Path
 
 import pandas as pd
 
-from .atomic import replace_atomically, write_json_atomic, write_text_atomic
+from .atomic import write_json_atomic, write_text_atomic
 from .failures import FAILED_RUNNER_EXIT
 from .provenance import collect
 from .samples import SAMPLE_COLUMNS, header_line
@@ -74,51 +69,6 @@ def check_samples(path, technique, device, info):
 
 
 def record_without_samples(samples_out, provenance_out, cfg_hash, status, reason, **record):
-    """An empty (header-only) CSV and the reason, for a cell that has no samples."""
+    """An empty (header-only) CSV and the reason, for a run that has no samples."""
     write_text_atomic(samples_out, header_line())
     write_json_atomic(provenance_out, collect(cfg_hash, status=status, reason=reason, samples=0, **record))
-
-
-def run(runner, technique, device, threads, grid, samples_out, provenance_out, cfg_hash, log):
-    info = runner_info(runner)
-    if "not_built" in info:
-        print(f"FAILED: {info['not_built']}", file=log)
-        record_without_samples(
-            samples_out,
-            provenance_out,
-            cfg_hash,
-            "failed",
-            info["not_built"],
-            technique=technique,
-            device=device,
-            threads=threads,
-            runner=info,
-        )
-        return
-    cmd = [str(runner), "run", "--technique", technique, "--device", device, "--threads", str(threads)]
-    cmd += shlex.split(grid)
-    cmd += fault_flags(os.environ.get(FAULT_ENV, ""), technique)
-    tmp = Path(samples_out).with_name(f".{Path(samples_out).name}.partial")
-    cmd += ["--out", str(tmp)]
-    started = time.monotonic()
-    done = run_logged(cmd, log)
-    seconds = round(time.monotonic() - started, 3)
-    record = {
-        "technique": technique,
-        "device": device,
-        "threads": threads,
-        "runner": info,
-        "command": shlex.join(cmd[:-2]),
-        "wall_seconds": seconds,
-    }
-    if done.returncode == DEVICE_UNAVAILABLE:
-        tmp.unlink(missing_ok=True)
-        reason = done.stderr.strip().removeprefix("not run: ")
-        record_without_samples(samples_out, provenance_out, cfg_hash, "not run", reason, **record)
-        return
-    if done.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        raise failed(f"{technique} on {device} with libtorch {info['libtorch']}", cmd[:-2], done)
-    count = check_samples(tmp, technique, device, info)
-    replace_atomically(tmp, samples_out)
-    write_json_atomic(provenance_out, collect(cfg_hash, status="ok", reason="", samples=count, **record))

@@ -26,8 +26,14 @@ SAMPLE_COLUMNS = [
     "shape",
     "event",
     "ns",
+    "process",  # appended: which of the cell's processes took the sample
 ]
 STRING_COLUMNS = ["technique", "variant", "params", "libtorch", "device", "front", "shape", "event"]
+
+
+def own_variants(table):
+    """Rows of the technique's own variants: not the harness's empty call, not a control."""
+    return (table["variant"] != HARNESS_VARIANT) & ~table["variant"].str.startswith("control_")
 
 
 def header_line():
@@ -49,6 +55,8 @@ def read_samples(paths):
     for path in paths:
         version, device, _, _ = run_of(path)
         df = pd.read_csv(path, keep_default_na=False, dtype={c: str for c in STRING_COLUMNS})
+        if "process" not in df and "round" in df:  # written before processes were recorded:
+            df["process"] = df["round"]  # every round is its own process (the paired round bootstrap)
         missing = set(SAMPLE_COLUMNS) - set(df.columns)
         if missing:
             raise ValueError(f"{path}: missing columns {sorted(missing)}")
@@ -59,9 +67,9 @@ def read_samples(paths):
         frames.append(df)
     if not frames:
         empty = pd.DataFrame(columns=["version"] + SAMPLE_COLUMNS)
-        return empty.astype({"round": "int64", "call": "int64", "threads": "int64", "ns": "int64"})
+        return empty.astype({"round": "int64", "call": "int64", "threads": "int64", "ns": "int64", "process": "int64"})
     out = pd.concat(frames, ignore_index=True)
-    for column in ("round", "call", "threads", "ns"):
+    for column in ("round", "call", "threads", "ns", "process"):
         out[column] = pd.to_numeric(out[column]).astype("int64")
     return out
 
@@ -176,6 +184,17 @@ def _number(text):
         return float(text)
     except ValueError:
         return text
+
+
+def readable_case(case):
+    """'batch=8;depth=3;model=mlp;scenario=steady' -> 'mlp, steady (batch 8, depth 3)'; other cases
+    'B=16, N=64'."""
+    params = parse_params(case)
+    head = [str(params.pop(k)) for k in ("model", "scenario") if k in params]
+    sizes = ", ".join(f"{k} {v}" if head else f"{k}={v}" for k, v in params.items())
+    if head:
+        return ", ".join(head) + (f" ({sizes})" if sizes else "")
+    return sizes
 
 
 def params_table(params_series):

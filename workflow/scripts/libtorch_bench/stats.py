@@ -3,12 +3,16 @@ samples in one cell, its bootstrap confidence interval, and the verdict the inte
 and the spike rule that the summaries, the mechanism and the figures share.
 
 What is resampled depends on what the metric describes:
-- medians, first calls, per-process totals: whole rounds, paired. The harness interleaves
-  the variants of a case within each round (A B C, B C A, ...), so one round of every
-  variant shares the machine's state at that moment, and calls within a round are not
-  independent. A replicate draws R round indices with replacement and takes *both*
-  variants' samples from those rounds, so a slow moment of the machine lands on both sides
-  of the ratio, as it did in the measurement. For cold start a round is a fresh process.
+- medians, first calls, per-process totals: processes, then rounds within them, paired
+  (the two-level bootstrap of Kalibera & Jones, "Rigorous benchmarking in reasonable time",
+  ISMM 2013). A cell's rounds are taken in several fresh processes spread over the run; what
+  a process brings (its memory layout, the machine's state while it ran) is shared by all its
+  rounds, so a replicate first draws processes with replacement, then rounds within each
+  drawn process. The harness interleaves the variants of a case within each round (A B C,
+  B C A, ...), so *both* variants' samples come from the drawn rounds: a slow moment lands on
+  both sides of the ratio, as it did in the measurement. Where no process is recorded (older
+  raw files), every round is its own process: the paired round bootstrap. For cold start a
+  round is a fresh process.
 - the tail (p99, max, spike rate): single calls, each variant independently. The tail is
   a property of individual calls; spikes are rare and cluster where their cause puts them
   (the first call with a new shape falls in the first round), so resampling rounds would
@@ -20,6 +24,7 @@ The seed of each interval is derived from the report seed and the comparison's i
 
 import warnings
 import zlib
+from math import ceil
 
 import numpy as np
 import pandas as pd
@@ -98,44 +103,95 @@ def metric_of(m, metric, spike_factor=10.0):
 TAIL_METRICS = ("p99", "max", "spikes")
 
 
+VERDICTS = ("holds", "reversed", "equivalent", "inconclusive", "not run")
+DECIDED = ("holds", "reversed", "equivalent")
+
+
 def resampling_unit(metric):
     return "samples" if metric in TAIL_METRICS else "rounds"
 
 
-def ratio_with_ci(slow, fast, metric, *, n_resamples, confidence_level, method, seed, spike_factor=10.0, unit=None):
+def round_values(m, metric):
+    """What a rounds-unit metric is the median of: (values, the row of each value). median:
+    every call; first_call: each round's first call; process_total: each round's sum."""
+    rows = np.broadcast_to(np.arange(m.shape[0])[:, None], m.shape)
+    if metric == "median":
+        values, rows = m.ravel(), rows.ravel()
+    elif metric == "first_call":
+        values, rows = m[:, 0], rows[:, 0]
+    elif metric == "process_total":
+        values = np.where(np.isnan(m).all(axis=1), np.nan, np.nansum(m, axis=1))
+        rows = rows[:, 0]
+    else:
+        raise ValueError(f"{metric!r} is not resampled by rounds")
+    keep = ~np.isnan(values)
+    return values[keep], rows[keep]
+
+
+def two_level_weights(rng, clusters, n_resamples):
+    """(n_resamples, R) integer weights of R rounds: processes drawn with replacement, then as
+    many rounds as each drawn process has, drawn with replacement within it."""
+    labels, index = np.unique(np.asarray(clusters), return_inverse=True)
+    drawn = rng.multinomial(len(labels), np.full(len(labels), 1 / len(labels)), size=n_resamples)
+    weights = np.zeros((n_resamples, len(index)), dtype=np.int64)
+    for p in range(len(labels)):
+        members = np.flatnonzero(index == p)
+        weights[:, members] = rng.multinomial(drawn[:, p] * len(members), np.full(len(members), 1 / len(members)))
+    return weights
+
+
+def weighted_median(values, rows, weights):
+    """The median of `values` with each value weighted by its row's weight, per replicate:
+    weights (B, R) -> (B,). Unit weights give numpy's median (the middle pair averaged)."""
+    order = np.argsort(values, kind="stable")
+    v, w = values[order], weights[:, rows[order]]
+    cum = np.cumsum(w, axis=1)
+    half = cum[:, -1:] / 2.0
+    i = np.argmax(cum >= half, axis=1)
+    at = np.arange(len(i))
+    exact = cum[at, i] == half[:, 0]
+    upper = v[np.minimum(i + 1, len(v) - 1)]
+    return np.where(exact, (v[i] + upper) / 2.0, v[i])
+
+
+def ratio_with_ci(
+    slow, fast, metric, *, n_resamples, confidence_level, method, seed, spike_factor=10.0, unit=None, clusters=None
+):
     """ratio = metric(slow) / metric(fast) and its bootstrap interval. `slow` and `fast` are
-    (R, C) arrays whose row r holds round r of each variant (NaN where a call is missing).
-    unit 'rounds': replicates draw R round indices and take both variants from them;
-    unit 'samples': replicates draw each variant's calls independently.
-    Returns (ratio, low, high); the interval is NaN with fewer than two rounds or samples."""
+    (R, C) arrays whose row r holds round r of each variant (NaN where a call is missing);
+    `clusters` names the process of each round (default: each round its own).
+    unit 'rounds': the two-level bootstrap over processes and rounds, both variants together
+    (percentile interval); unit 'samples': each variant's calls drawn independently
+    (scipy.stats.bootstrap, `method`). Returns (ratio, low, high); the interval is NaN with
+    fewer than two processes (rounds) or samples."""
     slow = np.asarray(slow, dtype=float)
     fast = np.asarray(fast, dtype=float)
     unit = unit or resampling_unit(metric)
     ratio = float(metric_of(slow, metric, spike_factor) / metric_of(fast, metric, spike_factor))
     if unit == "rounds":
-        if slow.shape[0] < 2:
+        clusters = np.arange(slow.shape[0]) if clusters is None else np.asarray(clusters)
+        if np.unique(clusters).size < 2:
             return ratio, float("nan"), float("nan")
-
-        def statistic(index, axis=-1):
-            index = np.asarray(index).astype(np.intp)
-            return metric_of(slow[index], metric, spike_factor) / metric_of(fast[index], metric, spike_factor)
-
-        data = (np.arange(slow.shape[0]),)
-    elif unit == "samples":
-        slow_calls, fast_calls = slow[~np.isnan(slow)], fast[~np.isnan(fast)]
-        if min(slow_calls.size, fast_calls.size) < 2:
-            return ratio, float("nan"), float("nan")
-
-        def statistic(s, f, axis=-1):
-            return metric_of(s[..., None], metric, spike_factor) / metric_of(f[..., None], metric, spike_factor)
-
-        data = (slow_calls, fast_calls)
-    else:
+        weights = two_level_weights(np.random.default_rng(seed), clusters, n_resamples)
+        replicates = weighted_median(*round_values(slow, metric), weights) / weighted_median(
+            *round_values(fast, metric), weights
+        )
+        alpha = 1.0 - confidence_level
+        low, high = np.quantile(replicates, [alpha / 2, 1 - alpha / 2])
+        return ratio, float(low), float(high)
+    if unit != "samples":
         raise ValueError(f"unknown resampling unit {unit!r}")
+    slow_calls, fast_calls = slow[~np.isnan(slow)], fast[~np.isnan(fast)]
+    if min(slow_calls.size, fast_calls.size) < 2:
+        return ratio, float("nan"), float("nan")
+
+    def statistic(s, f, axis=-1):
+        return metric_of(s[..., None], metric, spike_factor) / metric_of(f[..., None], metric, spike_factor)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # degenerate resamples (all equal) are handled below
         result = stats.bootstrap(
-            data,
+            (slow_calls, fast_calls),
             statistic,
             vectorized=True,
             n_resamples=n_resamples,
@@ -153,20 +209,35 @@ def ratio_with_ci(slow, fast, metric, *, n_resamples, confidence_level, method, 
 
 
 def verdict_of(low, high, holds_above, reversed_below):
-    """The verdict and its reason from an interval of slow/fast."""
+    """The verdict and its reason from an interval of slow/fast and the band
+    [reversed_below, holds_above] of differences too small to matter."""
+    band = f"[{reversed_below:g}, {holds_above:g}]"
     if np.isnan(low) or np.isnan(high):
-        return "no clear difference", "no interval (fewer than two rounds)"
+        return "inconclusive", "no interval (fewer than two processes or samples)"
     interval = f"interval [{low:.3g}, {high:.3g}]"
     if low > holds_above:
         return "holds", f"{interval} lies above {holds_above:g}"
     if high < reversed_below:
         return "reversed", f"{interval} lies below {reversed_below:g}"
     if low >= reversed_below and high <= holds_above:
-        return "no clear difference", f"{interval} inside [{reversed_below:g}, {holds_above:g}]: too small to matter"
-    return (
-        "no clear difference",
-        f"{interval} reaches into [{reversed_below:g}, {holds_above:g}]: too uncertain to call",
-    )
+        return "equivalent", f"{interval} lies inside {band}: the same for practical purposes"
+    return "inconclusive", f"{interval} crosses an edge of {band}: more data needed"
+
+
+def look_confidence(confidence_level, looks):
+    """The level of each interval when a cell is looked at `looks` times before it stops: the
+    error rate split evenly over the looks (Bonferroni), so that the verdict a cell stops with
+    is wrong with probability at most 1 - confidence_level."""
+    return 1.0 - (1.0 - confidence_level) / max(1, int(looks))
+
+
+def rounds_per_process(schedule, processes_per_look):
+    """Rounds each process takes at each look: the look's new rounds split over its processes."""
+    out, previous = [], 0
+    for target in schedule:
+        out.append(ceil((target - previous) / processes_per_look))
+        previous += out[-1] * processes_per_look
+    return out
 
 
 def comparison_seed(base_seed, *parts):

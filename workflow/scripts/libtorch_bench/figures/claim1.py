@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from ..samples import HARNESS_VARIANT, params_table
+from ..samples import own_variants, params_table
 from .common import panel_grid, placeholder, platform_groups, platform_title, save, size_text, style_of
 
 
 def _model_cases(samples):
-    df = samples[(samples.technique == "model_inference") & (samples.variant != HARNESS_VARIANT)].copy()
+    df = samples[(samples.technique == "model_inference") & own_variants(samples)].copy()
     table = params_table(df["params"])
     df = df.join(table, on="params")
     if "model" not in df:

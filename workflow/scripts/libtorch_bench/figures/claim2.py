@@ -2,7 +2,7 @@
 
 import matplotlib.pyplot as plt
 
-from ..samples import HARNESS_VARIANT, params_table
+from ..samples import own_variants, params_table
 from .common import (
     FLOORS,
     front_style,
@@ -18,7 +18,7 @@ from .common import (
 
 def time(ctx, path, dpi):
     summary, title = ctx.summary, ctx.title
-    df = summary[(summary.technique == "batch_from_rows") & (summary.variant != HARNESS_VARIANT)]
+    df = summary[(summary.technique == "batch_from_rows") & own_variants(summary)]
     df = df.join(params_table(df["params"]), on="params")
     b_values, n_values = sorted(df["B"].unique()), sorted(df["N"].unique())
     columns = max(len(b_values), len(n_values))

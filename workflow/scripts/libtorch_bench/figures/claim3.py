@@ -4,7 +4,7 @@ cost of one mask conversion across platforms."""
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..samples import HARNESS_VARIANT, params_table
+from ..samples import own_variants, params_table
 from .common import (
     FLOORS,
     front_style,
@@ -20,7 +20,7 @@ from .common import (
 
 def time(ctx, path, dpi):
     summary, title = ctx.summary, ctx.title
-    df = summary[(summary.technique == "mask_indexing") & (summary.variant != HARNESS_VARIANT)]
+    df = summary[(summary.technique == "mask_indexing") & own_variants(summary)]
     df = df.join(params_table(df["params"]), on="params")
     df["size"] = df["rows"] * df["cols"]
     densities, ks = sorted(df["density"].unique()), sorted(df["K"].unique())

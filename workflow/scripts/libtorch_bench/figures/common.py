@@ -14,7 +14,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 from .. import registry  # noqa: E402
 
-VERDICT_COLORS = {"holds": "#1a7f37", "no clear difference": "#8c8c8c", "reversed": "#cf222e"}
+VERDICT_COLORS = {"holds": "#1a7f37", "equivalent": "#0969da", "inconclusive": "#8c8c8c", "reversed": "#cf222e"}
 # Variants the registry does not style (claim 1's TorchScript settings) take these in order.
 FALLBACK_COLORS = registry.GENERIC_COLORS
 REGISTRY = registry.load()

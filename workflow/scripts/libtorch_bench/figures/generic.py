@@ -4,12 +4,12 @@ each variant in each case of its technique, on one platform."""
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..samples import HARNESS_VARIANT
+from ..samples import own_variants
 from .common import front_style, save, style_of, variant_handles
 
 
 def time_by_case(ctx, path, dpi):
-    df = ctx.summary[(ctx.summary.technique == ctx.claim.technique) & (ctx.summary.variant != HARNESS_VARIANT)]
+    df = ctx.summary[(ctx.summary.technique == ctx.claim.technique) & own_variants(ctx.summary)]
     cases = sorted(df["params"].unique())
     fig, ax = plt.subplots(figsize=(max(6.0, 0.5 * len(cases) + 3), 4.2))
     for (variant, front), g in df.groupby(["variant", "front"], sort=True):

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import jinja2
 
+from ..findings import findings
 from ..provenance import git_commit, mixed_provenance
-from . import verdicts
+from . import trust, verdicts
 from .captions import caption_html, data_uri
 from .mechanism import mechanism_items
 from .provenance import provenance
@@ -28,43 +29,56 @@ def platform_status(runs, version, device, technique):
     return ""
 
 
-def figure_entry(path, caption_dir, figure, values, title):
+def caption_params(registry, config):
+    """What the captions may name, as the plot rules pass it to Snakemake's report: each grid
+    technique's parameter values (`snakemake.params.grid.<technique>.<axis>`)."""
+    techniques = config.get("techniques", {})
+    return {
+        "grid": {
+            c.technique: {a: techniques.get(c.technique, {}).get(a, c.grid.get(a)) for a in c.axes}
+            for c in registry.claims.values()
+            if c.is_grid
+        }
+    }
+
+
+def figure_entry(path, caption_dir, figure, values, title, params):
     return {
         "src": data_uri(path),
         "alt": title,
         "title": title,
-        "caption": caption_html(caption_dir, figure.caption, values),
+        "caption": caption_html(caption_dir, figure.caption, values, params),
     }
 
 
-def claim_figures(registry, claim, inputs, runs, platforms, caption_dir):
-    """The claim's figures in page order: each platform figure for every platform (a 'not run'
-    line where its technique did not run there), then the across figures; the 'why' ones apart."""
-    shown, why = [], []
+def claim_figures(claim, inputs, runs, platforms, caption_dir, params):
+    """The claim's figures in page order: each platform figure for every platform its technique
+    ran on, then the across figures; the 'why' ones apart; and one line per reason why the
+    technique did not run on the other platforms."""
+    shown, why, not_run = [], [], {}
+    libtorch_of = runs.groupby("version")["libtorch"].first().to_dict()
+    for version, device in platforms:
+        reason = platform_status(runs, version, device, claim.technique)
+        if reason:
+            not_run.setdefault(reason.removeprefix("not run: "), []).append(
+                f"{libtorch_of.get(version, version)} {device}"
+            )
     for figure in claim.figures:
         if figure.kind == "platform":
             for version, device in platforms:
-                libtorch = (
-                    runs[runs.version == version]["libtorch"].iloc[0] if (runs.version == version).any() else version
-                )
+                if platform_status(runs, version, device, claim.technique):
+                    continue
+                libtorch = libtorch_of.get(version, version)
                 title = f"{figure.title} — libtorch {libtorch} on {device}"
-                reason = platform_status(runs, version, device, claim.technique)
-                shown.append(
-                    {"title": title, "not_run": reason}
-                    if reason
-                    else figure_entry(
-                        inputs[f"{figure.name}_{version}_{device}"],
-                        caption_dir,
-                        figure,
-                        {"version": version, "device": device, "libtorch": libtorch},
-                        title,
-                    )
-                )
+                values = {"version": version, "device": device, "libtorch": libtorch}
+                path = inputs[f"{figure.name}_{version}_{device}"]
+                shown.append(figure_entry(path, caption_dir, figure, values, title, params))
         else:
             (why if figure.section == "why" else shown).append(
-                figure_entry(inputs[figure.name], caption_dir, figure, {}, figure.title)
+                figure_entry(inputs[figure.name], caption_dir, figure, {}, figure.title, params)
             )
-    return shown, why
+    lines = [f"{', '.join(where)}: {reason}" for reason, where in not_run.items()]
+    return shown, why, lines
 
 
 def platform_names(runs):
@@ -78,19 +92,21 @@ def platform_names(runs):
     )
 
 
-def build(registry, claims, runs, mechanism, inputs, platforms, caption_dir, config, settings, report_dir, data_links):
+def build(registry, claims, runs, mechanism, drift, inputs, platforms, caption_dir, config, report_dir, data_links):
     """The page's data, in the template's terms."""
+    settings = config["report"]
     claim_sections = []
     for claim in registry.claims.values():
         rows = claims[claims.claim == claim.id]
         measured = (rows.verdict != "not run").any()
-        figures, why_figures = claim_figures(registry, claim, inputs, runs, platforms, caption_dir)
+        figures, why_figures, figures_not_run = claim_figures(
+            claim, inputs, runs, platforms, caption_dir, caption_params(registry, config)
+        )
         claim_sections.append(
             {
                 "id": claim.id,
                 "title": claim.title,
                 "blog": claim.blog,
-                "answer": verdicts.answer(claims, claim.id, registry),
                 "comparisons": [
                     {
                         "question": c["question"],
@@ -100,20 +116,31 @@ def build(registry, claims, runs, mechanism, inputs, platforms, caption_dir, con
                         "table": verdicts.comparison_table(claims, c),
                     }
                     for c in registry.comparisons_of(claim.id)
+                    if not c.get("control")
                 ],
                 "not_measured": None
                 if measured
                 else "; ".join(r.removeprefix("not run: ") for r in sorted(set(rows["reason"].dropna()))),
                 "figures": figures,
+                "figures_not_run": figures_not_run,
                 "mechanism": mechanism_items(mechanism, claim),
                 "why_figures": why_figures,
             }
         )
     commit = git_commit()
+    control_rows, control_failures = trust.controls(claims, registry)
+    drift_warning, drift_spread = trust.drift(drift, float(config["sampling"]["probe_drift"]))
     return {
         "platforms": platform_names(runs),
         "settings": settings,
+        "sampling": config["sampling"],
         "mixed_provenance": mixed_provenance(runs),
+        "control_failures": control_failures,
+        "drift_warning": drift_warning,
+        "drift_spread": drift_spread,
+        "controls": control_rows,
+        "errors": trust.error_budget(claims),
+        "findings": findings(registry, claims),
         "glance": verdicts.glance(claims, registry),
         "claims": claim_sections,
         "provenance": provenance(runs, config, report_dir, commit),

@@ -7,11 +7,16 @@ import html
 import re
 from pathlib import Path
 
+import jinja2
 
-def rst_to_html(text, values):
-    """The small subset of reStructuredText the captions use: paragraphs, ``code``, *emphasis*,
-    **strong**, and Jinja-style {{ snakemake.wildcards.X }} placeholders."""
-    text = re.sub(r"\{\{\s*snakemake\.wildcards\.(\w+)\s*\}\}", lambda m: values.get(m.group(1), m.group(0)), text)
+
+def rst_to_html(text, values, params=None):
+    """A caption as Snakemake's report renders it (Jinja2 over `snakemake.wildcards` and
+    `snakemake.params`), then the small subset of reStructuredText the captions use:
+    paragraphs, ``code``, *emphasis*, **strong**."""
+    text = jinja2.Template(text, undefined=jinja2.StrictUndefined).render(
+        snakemake={"wildcards": values, "params": params or {}}
+    )
     text = html.escape(text, quote=True)
     text = re.sub(r"``(.+?)``", r"<code>\1</code>", text)
     text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
@@ -20,9 +25,9 @@ def rst_to_html(text, values):
     return "".join(f"<p>{p}</p>" for p in paragraphs)
 
 
-def caption_html(caption_dir, caption, values):
+def caption_html(caption_dir, caption, values, params=None):
     path = Path(caption_dir) / f"{caption}.rst"
-    return rst_to_html(path.read_text(), values) if path.exists() else ""
+    return rst_to_html(path.read_text(), values, params) if path.exists() else ""
 
 
 def data_uri(path):

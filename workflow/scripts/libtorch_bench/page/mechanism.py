@@ -1,7 +1,7 @@
 """What mechanism.csv says about each claim, in sentences: one function per derivation the
 registry can name (libtorch_bench.mechanism.DERIVATIONS)."""
 
-from . import format as fmt
+from .. import format as fmt
 
 
 def spikes(part):
@@ -45,18 +45,21 @@ def per_row(part):
 
 
 def conversion(part):
+    """A conversion cost measured as a difference of medians can come out below zero: noise around
+    nothing, said as 'below resolution', never as a negative time."""
     items = []
     share = part[part.quantity == "conversion_share"]
     for (libtorch, device, front), g in part[part.quantity == "conversion_ns"].groupby(
         ["libtorch", "device", "front"], sort=False
     ):
         s = share[(share.libtorch == libtorch) & (share.device == device) & (share.front == front)]["value"]
+        costs = fmt.duration_or_below(g["value"].min()), fmt.duration_or_below(g["value"].max())
+        shares = [f"{100 * v:.0f}%" if v > 0 else "below resolution" for v in (s.min(), s.max())]
         items.append(
             f"libtorch {libtorch} on {device}"
             + ("" if front == "cpp" else f" ({front})")
-            + f": one mask → indices conversion costs {fmt.duration(g['value'].min())}–"
-            f"{fmt.duration(g['value'].max())} depending on size and density, "
-            f"{100 * s.min():.0f}–{100 * s.max():.0f}% of each mask-indexing call"
+            + f": one mask → indices conversion costs {costs[0]} to {costs[1]} depending on size and density, "
+            f"{shares[0]} to {shares[1]} of each mask-indexing call"
         )
     return items
 

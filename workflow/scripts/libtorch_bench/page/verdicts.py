@@ -3,11 +3,20 @@ at-a-glance table, the per-claim answer, and each comparison's table of cases.""
 
 import numpy as np
 
-from ..samples import parse_params, version_key
-from . import format as fmt
+from .. import format as fmt
+from ..samples import parse_params, readable_case, version_key
+
+WIDE = 4  # more platforms than this: one row per case and platform, not a column per platform
 
 # The badge class of each verdict (the CSS in workflow/report/page.html.jinja2).
-VERDICT_CLASS = {"holds": "holds", "reversed": "reversed", "no clear difference": "unclear", "not run": "notrun"}
+VERDICT_CLASS = {
+    "holds": "holds",
+    "reversed": "reversed",
+    "equivalent": "equivalent",
+    "inconclusive": "unclear",
+    "not run": "notrun",
+}
+ORDER = ("holds", "equivalent", "reversed", "inconclusive")
 
 
 def badge_class(verdict):
@@ -44,89 +53,69 @@ def summarize(rows):
     if measured.empty:
         reasons = rows["reason"].dropna().unique()
         return {"word": "not run", "class": "notrun", "text": reasons[0] if len(reasons) else "not run"}
-    counts = measured["verdict"].value_counts()
-    n, holds, rev = len(measured), int(counts.get("holds", 0)), int(counts.get("reversed", 0))
-    ratios = measured["ratio"][np.isfinite(measured["ratio"]) & (measured["ratio"] > 0)]
-    geo = float(np.exp(np.log(ratios).mean())) if len(ratios) else float("nan")
-    spread = f"{fmt.ratio(ratios.min())}–{fmt.ratio(ratios.max())}" if len(ratios) > 1 else fmt.ratio(geo)
-    if holds == n:
-        word, verdict = "holds", "holds"
-    elif rev == n:
-        word, verdict = "reversed", "reversed"
-    elif holds and rev:
-        word, verdict = f"mixed: holds in {holds}, reversed in {rev} of {n}", "mixed"
-    elif holds:
-        word, verdict = f"holds in {holds} of {n}", "holds" if holds * 2 > n else "mixed"
-    elif rev:
-        word, verdict = f"reversed in {rev} of {n}", "reversed" if rev * 2 > n else "mixed"
+    counts = {v: int((measured.verdict == v).sum()) for v in ORDER}
+    n = len(measured)
+    ratios = measured["ratio"][np.isfinite(measured["ratio"])]
+    low, high = (ratios.min(), ratios.max()) if len(ratios) else (float("nan"), float("nan"))
+    spread = fmt.ratio(low) if low == high else f"{fmt.ratio(low)}–{fmt.ratio(high)}"
+    present = [v for v in ORDER if counts[v]]
+    if len(present) == 1:
+        word, verdict = present[0], present[0]
     else:
-        word, verdict = "no clear difference", "no clear difference"
+        word = ", ".join(f"{v} in {counts[v]}" for v in present) + f" of {n}"
+        majority = [v for v in present if counts[v] * 2 > n]
+        verdict = "mixed" if counts["holds"] and counts["reversed"] else (majority[0] if majority else "inconclusive")
     return {
         "word": word,
         "class": badge_class(verdict),
-        "text": f"ratio {spread} (geometric mean {fmt.ratio(geo)}) over {n} case(s)",
+        "text": f"{spread} over {n} case{'s' if n > 1 else ''}",
         "n": n,
-        "holds": holds,
-        "reversed": rev,
-        "geo": geo,
+        "holds": counts["holds"],
+        "reversed": counts["reversed"],
     }
 
 
+def column_label(comparison):
+    """'p99 · scenario steady', 'median · vs indices_index_select': what tells a column apart."""
+    where = "; ".join(f"{k} {', '.join(map(str, v))}" for k, v in (comparison.get("where") or {}).items())
+    fast = comparison["fast"] if isinstance(comparison["fast"], str) else ""
+    return " · ".join(part for part in (comparison["metric"].replace("_", " "), where or f"vs {fast}") if part)
+
+
 def glance(claims, registry):
-    """The at-a-glance table: a row per primary comparison, a column per platform."""
+    """The at-a-glance table: a row per platform, a column per primary comparison (grouped by
+    claim); a platform where nothing ran is one row with its reason, said once."""
     primary = claims[is_primary(claims.primary)]
-    platforms = ordered_platforms(claims)
+    columns = [
+        (claim, c)
+        for claim in registry.claims.values()
+        for c in registry.comparisons_of(claim.id)
+        if c.get("primary") and not c.get("control")
+    ]
     rows = []
-    for claim in registry.claims.values():
-        part = primary[primary.claim == claim.id]
-        title = f"Claim {claim.id}: {claim.title}"
-        if part.empty or (part.verdict == "not run").all():  # one row, the reason per platform
-            entries = [
-                {"word": "not run", "class": "notrun", "text": rows_of(part, p)["reason"].iloc[0]}
-                if len(rows_of(part, p))
-                else None
-                for p in platforms
-            ]
-            rows.append({"title": title, "sub": "", "entries": entries})
-            continue
-        for comparison in registry.comparisons_of(claim.id):
-            if not comparison.get("primary"):
-                continue
-            chosen = part[part.comparison == comparison["id"]]
-            entries = [summarize(rows_of(chosen, p)) if len(rows_of(chosen, p)) else None for p in platforms]
-            rows.append({"title": title, "sub": f"{comparison['id']} ({comparison['metric']})", "entries": entries})
-    return {"columns": [platform_label(p[0], p[2], p[3]) for p in platforms], "rows": rows}
-
-
-def answer(claims, claim_id, registry):
-    """Per platform, what the claim's primary comparisons say; contradictions said plainly."""
-    out = []
-    rows = claims[claims.claim == claim_id]
-    primaries = [c for c in registry.comparisons_of(claim_id) if c.get("primary")]
-    for platform in ordered_platforms(rows):
-        part = rows_of(rows, platform)
-        label = f"libtorch {platform[0]} on {platform[2]}" + ("" if platform[3] == "cpp" else f" ({platform[3]} front)")
-        if part[is_primary(part.primary)].verdict.eq("not run").all():
-            out.append({"label": label, "not_run": part["reason"].iloc[0].removeprefix("not run: ").rstrip(".")})
-            continue
-        bits, contradicted, supported = [], False, False
-        for comparison in primaries:
-            s = summarize(part[part.comparison == comparison["id"]])
-            if s["word"] == "not run":
-                bits.append(f"{comparison['metric']}: not run ({s['text'].removeprefix('not run: ')})")
-                continue
-            contradicted |= s.get("reversed", 0) > 0
-            supported |= s.get("holds", 0) > 0
-            bits.append(f"{comparison['metric']}: {s['word']}, {s['text']}")
-        lead = ""
-        if contradicted:  # and where other cases bear it out, say both
-            lead = (
-                "The data is mixed here: some cases bear the claim out, others contradict it."
-                if supported
-                else "The data contradicts the claim here."
+    for platform in ordered_platforms(claims):
+        part = rows_of(primary, platform)
+        label = platform_label(platform[0], platform[2], platform[3])
+        if part.empty or (part.verdict == "not run").all():
+            reason = rows_of(claims, platform)["reason"].dropna()
+            rows.append(
+                {
+                    "platform": label,
+                    "not_run": reason.iloc[0].removeprefix("not run: ") if len(reason) else "nothing was measured",
+                    "entries": [],
+                }
             )
-        out.append({"label": label, "lead": lead, "text": "; ".join(bits)})
-    return out
+            continue
+        entries = []
+        for _, comparison in columns:
+            chosen = part[part.comparison == comparison["id"]]
+            entries.append(summarize(chosen) if len(chosen) else None)
+        rows.append({"platform": label, "not_run": None, "entries": entries})
+    groups = {}
+    for claim, _ in columns:
+        groups.setdefault(claim.id, {"claim": claim.id, "title": claim.title, "span": 0})["span"] += 1
+    heads = [{"claim": claim.id, "id": c["id"], "label": column_label(c)} for claim, c in columns]
+    return {"groups": list(groups.values()), "columns": heads, "rows": rows}
 
 
 def case_order(case):
@@ -188,5 +177,16 @@ def comparison_table(claims, comparison):
                     "detail": detail,
                 }
             )
-        lines.append({"case": pair.case, "slow": pair.slow_variant, "fast": pair.fast_variant, "entries": entries})
-    return {"columns": [platform_label(p[0], p[2], p[3]) for p in platforms], "rows": lines, "not_run": not_run}
+        lines.append(
+            {"case": readable_case(pair.case), "slow": pair.slow_variant, "fast": pair.fast_variant, "entries": entries}
+        )
+    columns = [platform_label(p[0], p[2], p[3]) for p in platforms]
+    if len(columns) > WIDE:  # long: a row per case and platform
+        lines = [
+            {**line, "case": f"{line['case']} · {column}", "entries": [entry]}
+            for line in lines
+            for column, entry in zip(columns, line["entries"], strict=True)
+            if entry
+        ]
+        columns = ["ratio [interval], verdict"]
+    return {"columns": columns, "rows": lines, "not_run": not_run}

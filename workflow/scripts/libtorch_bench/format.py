@@ -16,3 +16,15 @@ def duration(ns):
         if ns >= scale:
             return f"{ns / scale:.3g} {unit}"
     return f"{ns:.3g} ns"
+
+
+def count(value):
+    """An expected count: 'about 3', 'below 1'."""
+    if value is None or not np.isfinite(value):
+        return "–"
+    return "below 1" if value < 1 else f"about {value:.0f}"
+
+
+def duration_or_below(ns):
+    """A time estimated as a difference: 'below resolution' where it is not above zero."""
+    return duration(ns) if ns > 0 else "below resolution"
