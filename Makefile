@@ -10,7 +10,7 @@ CORES ?= all
 SNAKEMAKE := $(BIN)/snakemake
 APT_PACKAGES := $(shell grep -v '^\#' deps/apt-packages.txt)
 
-.PHONY: setup report test lint clean-results retry-failed
+.PHONY: setup report test lint stability clean-results clean-cache retry-failed
 
 setup: $(VENV)/.deps-installed $(VENV)/.apt-installed
 
@@ -47,9 +47,18 @@ lint: setup
 test: setup lint
 	$(BIN)/pytest
 
+# Do the verdicts survive a second run? Claims 2-3 measured twice back to back, compared.
+stability: setup
+	PYTHONPATH=workflow/scripts $(BIN)/python -m libtorch_bench.stability --cores $(CORES) --out results/stability
+
 # Redo what a run recorded as failed (a version that could not be provisioned or built).
 retry-failed: setup
 	$(SNAKEMAKE) --cores $(CORES) --forcerun $$(cat results/failed_targets.txt)
 
 clean-results:
 	rm -rf results .snakemake
+
+# Reclaim the libtorch cache: keep only the releases CONFIG names (default: the default run's).
+CONFIG ?= config/config.yaml
+clean-cache: setup
+	PYTHONPATH=workflow/scripts $(BIN)/python -m libtorch_bench.cache $(foreach c,$(CONFIG),--config $(c))

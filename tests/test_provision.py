@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from libtorch_bench import nvidia_libs, provision, wheel_cache
 from libtorch_bench.libtorch_source import (
@@ -23,12 +24,16 @@ REPO = Path(__file__).resolve().parent.parent
 TABLE = REPO / "workflow" / "resources" / "torch_wheels.tsv"
 
 
-def test_wheel_table_has_the_baseline_and_wellformed_hashes():
+def test_wheel_table_has_every_release_line_with_its_hash_and_size():
     wheels = read_wheel_table(TABLE)
-    assert "1.8.1" in wheels
+    lines = {tuple(int(p) for p in v.split(".")[:2]) for v in wheels}
+    assert {(1, m) for m in range(8, 14)} | {(2, m) for m in range(0, 16)} <= lines  # 1.8 to 2.15
     for w in wheels.values():
         assert len(w.sha256) == 64 and all(c in "0123456789abcdef" for c in w.sha256)
         assert w.filename.startswith(f"torch-{w.version}-") and w.filename.endswith(".whl")
+        assert w.size_bytes > 100e6 and w.platform in w.filename
+    all_versions = yaml.safe_load((REPO / "config" / "versions-all.yaml").read_text())["libtorch"]["versions"]
+    assert set(all_versions) == set(wheels) | {"installed"}  # versions-all.yaml names them all
 
 
 def test_unknown_version_names_known_ones_and_the_fix():
@@ -158,7 +163,12 @@ def test_nvidia_table_pins_what_the_cuda_builds_need_and_nothing_for_the_others(
             assert w.folder.startswith("nvidia/") and w.size_bytes > 0
     for version in ("2.1.2", "2.5.1"):
         assert {w.package for w in nvidia[version]} == {"nvidia-cuda-runtime-cu12", "nvidia-cuda-cupti-cu12"}
-    assert not {"1.8.1", "1.10.2", "1.13.1"} & set(nvidia)
+    for version in ("2.11.0", "2.15.0"):  # CUDA 13 builds: both in one folder
+        assert {(w.package, w.folder) for w in nvidia[version]} == {
+            ("nvidia-cuda-runtime", "nvidia/cu13"),
+            ("nvidia-cuda-cupti", "nvidia/cu13"),
+        }
+    assert not {v for v in torch_versions if v.startswith("1.")} & set(nvidia)  # 1.x bundle their CUDA
 
 
 def fake_cuda_build(tmp_path):
@@ -263,3 +273,48 @@ def test_a_library_the_loader_cannot_find_is_named(tmp_path):
     )
     (tmp_path / "libnvfake.so.12").unlink()
     assert "libnvfake.so.12" in nvidia_libs.unresolved_libraries(tmp_path / "lib")
+
+
+def test_wheels_that_share_a_folder_are_merged_not_replaced(tmp_path):
+    """The CUDA 13 runtime and CUPTI wheels both keep their libraries in nvidia/cu13/lib."""
+    wheel_dir = tmp_path / "cache" / "wheels"
+    wheel_dir.mkdir(parents=True)
+    entries = []
+    for package, lib in (("nvidia-cuda-runtime", "libcudart.so.13"), ("nvidia-cuda-cupti", "libcupti.so.13")):
+        name = f"{package.replace('-', '_')}-13.0-py3-none-manylinux2014_x86_64.whl"
+        wheel = fake_wheel(wheel_dir / name, {f"nvidia/cu13/lib/{lib}": b"x" * 9})
+        entries.append(
+            NvidiaWheel(
+                "0.0.1",
+                package,
+                "13.0",
+                "manylinux2014_x86_64",
+                name,
+                provision.sha256_of(wheel),
+                wheel.stat().st_size,
+                "nvidia/cu13",
+            )
+        )
+    version_dir = tmp_path / "cache" / "libtorch" / "0.0.1"
+    nvidia_libs.provision_nvidia_wheels(entries, version_dir, wheel_dir, "http://127.0.0.1:9/simple")
+    lib = version_dir / "nvidia" / "cu13" / "lib"
+    assert sorted(p.name for p in lib.iterdir()) == ["libcudart.so.13", "libcupti.so.13"]
+    # both stay unpacked: a second provisioning needs neither wheel (the index is unreachable)
+    nvidia_libs.provision_nvidia_wheels(entries, version_dir, wheel_dir, "http://127.0.0.1:9/simple")
+    assert sorted(p.name for p in lib.iterdir()) == ["libcudart.so.13", "libcupti.so.13"]
+
+
+def test_a_full_disk_names_the_cache_and_leaves_nothing_to_trust(tmp_path, monkeypatch):
+    import errno
+
+    wheel_file = fake_wheel(tmp_path / "w.whl", {"torch/lib/libc10.so": b"x" * 10, "torch/include/a.h": b"//"})
+    dest = tmp_path / "cache" / "libtorch" / "v" / "torch"
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(zipfile.ZipFile, "extract", full)
+    with pytest.raises(ProvisionError) as err:
+        wheel_cache.unpack_wheel(wheel_file, dest, "f" * 64)
+    assert str(dest) in str(err.value) and "full" in str(err.value) and "clean-cache" in str(err.value)
+    assert not wheel_cache.unpacked_ok(dest) and not dest.with_name("torch.partial").exists()

@@ -21,9 +21,12 @@ def techniques(extension):
 
 
 @pytest.mark.parametrize("claim", REG.claims.values(), ids=lambda c: f"claim{c.id}")
-def test_every_name_in_the_registry_exists_in_the_technique(claim, techniques):
+def test_every_name_in_the_registry_exists_in_the_technique(claim, techniques, extension):
     assert claim.technique in techniques, f"claim {claim.id}: no C++ technique {claim.technique}"
     offered = set(techniques[claim.technique]["variants"]) | {HARNESS_VARIANT}
+    if claim.controls:  # the harness builds its controls over this variant
+        assert claim.controls in offered, f"claim {claim.id}: no variant {claim.controls} to build the controls on"
+        offered |= set(extension.control_variants())
     assert set(claim.axes) <= set(techniques[claim.technique]["params"])
     names, globs = REG.named_variants(claim.id)
     assert names <= offered, f"claim {claim.id} names variants the technique lacks: {sorted(names - offered)}"

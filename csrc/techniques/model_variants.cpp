@@ -208,11 +208,11 @@ jit::Module load_torchscript_file(const ModelConfig& config, const ModelFiles& f
 }
 
 jit::Module freeze_like_python(const jit::Module& m) {
-#if BENCH_TORCH_AT_LEAST(1, 9)
+#if BENCH_TORCH_AT_LEAST(1, 10)
   return jit::freeze(m);
 #else
-  // 1.8's C++ torch::jit::freeze rejects eval-mode modules (its check is inverted); these are
-  // the two steps torch.jit.freeze runs in Python 1.8.
+  // 1.8's and 1.9's C++ torch::jit::freeze reject eval-mode modules (the check is inverted,
+  // fixed in 1.10); these are the two steps torch.jit.freeze runs in Python 1.8 and 1.9.
   jit::Module frozen = jit::freeze_module(m);
   std::shared_ptr<jit::Graph> graph = frozen.get_method("forward").graph();
   jit::OptimizeFrozenGraph(graph, /*optimize_numerics=*/true);
@@ -229,7 +229,7 @@ std::string bailout_text(int64_t depth) {
 }
 
 std::string freeze_text() {
-#if BENCH_TORCH_AT_LEAST(1, 9)
+#if BENCH_TORCH_AT_LEAST(1, 10)
   return "torch::jit::freeze(module) after eval()";
 #else
   return "freeze_module(module) + OptimizeFrozenGraph after eval() (torch.jit.freeze's steps)";

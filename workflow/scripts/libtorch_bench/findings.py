@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import format as fmt
+from . import trend
 from .samples import parse_params, readable_case, version_key
 
 FIELDS = ("holds", "reversed", "equivalent", "inconclusive")
@@ -271,7 +272,7 @@ def group_name(platforms):
     )
 
 
-def claim_findings(claim, rules, claims):
+def claim_findings(claim, rules, claims, absent=()):
     """{'question', 'platforms', 'sentences', 'advice', 'not_run'} for one claim: each sentence
     once, with the platforms it holds on named where it does not hold on all of them."""
     rows = claims[claims.claim == claim.id]
@@ -286,8 +287,9 @@ def claim_findings(claim, rules, claims):
         "advice": [],
         "not_run": None,
     }
-    if not platforms:
-        reasons = sorted({r.removeprefix("not run: ") for r in rows["reason"].dropna()})
+    if not platforms:  # the reasons of the platforms the whole section does not already name
+        named = rows[~rows[["libtorch", "version", "device", "front"]].apply(tuple, axis=1).isin(list(absent))]
+        reasons = sorted({r.removeprefix("not run: ") for r in named["reason"].dropna()})
         result["not_run"] = "; ".join(reasons) or "nothing was measured"
         return result
     facts = {p: facts_on(claims, p, rules["facts"]) for p in platforms}
@@ -296,6 +298,7 @@ def claim_findings(claim, rules, claims):
         on = [p for p in platforms if holds(sentence.get("when"), facts[p])]
         if on:
             result["sentences"].append(said_on(sentence["say"], on, platforms, facts))
+    result["sentences"] += change_sentences(claim, rules, claims[claims.claim == claim.id], platforms)
     advice = {}
     for p in platforms:
         chosen = next((a for a in rules.get("advice", []) if holds(a.get("when"), facts[p])), None)
@@ -303,6 +306,39 @@ def claim_findings(claim, rules, claims):
             advice.setdefault(chosen["say"], []).append(p)
     result["advice"] = [said_on(text, on, platforms, facts) for text, on in advice.items()]
     return result
+
+
+MOST_CHANGES = 2  # the largest changes are said; the trend figure shows every one
+TREND_RELEASES = 3  # fewer releases make no trend: their numbers are said release by release
+
+
+def change_sentences(claim, rules, rows, platforms):
+    """Where the claim's trend comparison changed between neighbouring releases (trend.py), the
+    largest first; nothing where fewer than TREND_RELEASES releases were measured."""
+    if not claim.trend or "change" not in rules or len({p[0] for p in platforms}) < TREND_RELEASES:
+        return []
+    found = trend.changes(rows, claim.id, claim.trend)
+    if found.empty:
+        releases = sorted({p[0] for p in platforms}, key=version_key)
+        return [f"Across {releases[0]} to {releases[-1]}, no release moved it beyond its intervals."]
+    found = found.assign(size=(np.log(found.ratio_after) - np.log(found.ratio_before)).abs())
+    found = found.sort_values("size", ascending=False)
+    devices = found.device.nunique() > 1 or found.front.nunique() > 1
+    out = []
+    for r in found.head(MOST_CHANGES).itertuples(index=False):
+        text = rules["change"].format(
+            family=r.family,
+            value=r.family.split("=", 1)[1],
+            direction=r.direction,
+            before=r.before,
+            after=r.after,
+            ratio_before=f"{fmt.ratio(r.ratio_before)} [{r.low_before:.3g}, {r.high_before:.3g}]",
+            ratio_after=f"{fmt.ratio(r.ratio_after)} [{r.low_after:.3g}, {r.high_after:.3g}]",
+        )
+        out.append(f"On {r.device}{'' if r.front == 'cpp' else ' ' + r.front}: {text}" if devices else text)
+    if len(found) > MOST_CHANGES:
+        out.append(f"{len(found) - MOST_CHANGES} more changes are in the trend figure.")
+    return out
 
 
 def said_on(text, on, platforms, facts):
@@ -321,17 +357,18 @@ def findings(registry, claims):
     keys = keys.assign(order=keys.libtorch.map(version_key)).sort_values(["device", "front", "order"])
     on = [tuple(k) for k in keys[["libtorch", "version", "device", "front"]].itertuples(index=False)]
     everything = claims[["libtorch", "version", "device", "front"]].drop_duplicates()
-    missing = {}  # device -> the first clause of each reason
+    missing, absent = {}, []  # device -> the first clause of each reason; the platforms
     for p in everything.itertuples(index=False):
         part = claims[(claims.libtorch == p.libtorch) & (claims.device == p.device) & (claims.front == p.front)]
         if (part.verdict == "not run").all() and tuple(p) not in on:
             reason = re.sub(r"\s*\(.*?\)", "", part["reason"].iloc[0].removeprefix("not run: ").split(":")[0]).strip()
             missing.setdefault(p.device, {}).setdefault(reason, None)
+            absent.append(tuple(p))
     return {
         "measured_on": group_name(on) if on else "",
         "not_run": [f"{device}: {'; '.join(reasons)}" for device, reasons in missing.items()],
         "claims": [
-            {"id": c.id, "title": c.title, **claim_findings(c, c.findings, claims)}
+            {"id": c.id, "title": c.title, **claim_findings(c, c.findings, claims, absent)}
             for c in registry.claims.values()
             if c.findings
         ],

@@ -70,6 +70,13 @@ def uses_cxx11_abi(libc10):
     raise ProvisionError(f"cannot tell the C++ ABI of {libc10}: c10::Error's constructor is not exported")
 
 
+def cxx_standard(version):
+    """The C++ standard to build with: 14 for 1.x, 17 for 2.0-2.13, 20 from 2.14 on (its
+    ATen.h stops with "C++20 or later compatible compiler is required to use ATen")."""
+    major, minor = (int(p) for p in version.split(".")[:2])
+    return 20 if (major, minor) >= (2, 14) else 17 if major >= 2 else 14
+
+
 def describe_libtorch(root):
     """What the build needs to know about an unpacked libtorch."""
     root = Path(root).resolve()
@@ -85,7 +92,7 @@ def describe_libtorch(root):
         "root": str(root),
         "version": version,
         "cxx11_abi": uses_cxx11_abi(libc10),
-        "cxx_standard": 17 if int(version.split(".")[0]) >= 2 else 14,
+        "cxx_standard": cxx_standard(version),
         "has_cuda_libs": (lib / "libtorch_cuda.so").exists(),
     }
 

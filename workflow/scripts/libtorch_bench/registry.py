@@ -3,7 +3,7 @@ axes, floor, variant styles, figures and mechanism, and the comparisons that ans
 Everything else in the pipeline asks this module instead of repeating those facts."""
 
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -45,6 +45,7 @@ class Claim:
     mechanism: str | None = None
     controls: str = ""  # the variant the run's controls are built on (see csrc/harness/harness.h)
     findings: dict = field(default_factory=dict)  # the rules of its plain-words finding (libtorch_bench/findings.py)
+    trend: dict = field(default_factory=dict)  # {comparison, family}: what its version trend follows (trend.py)
 
     @property
     def is_grid(self):
@@ -116,6 +117,7 @@ def _claim(claim_id, spec):
         mechanism=spec.get("mechanism"),
         controls=spec.get("controls") or "",
         findings=dict(spec.get("findings") or {}),
+        trend=dict(spec.get("trend") or {}),
     )
 
 
@@ -214,4 +216,8 @@ def load(path=DEFAULT_PATH):
             raise RegistryError(f"{path}: comparison {c['id']} names unknown claim {c['claim']}")
         if c["metric"] not in METRICS:
             raise RegistryError(f"{path}: comparison {c['id']} has metric {c['metric']!r}; known: {METRICS}")
+    for claim_id, claim in claims.items():  # a claim that names no trend follows its first primary comparison
+        primary = [c["id"] for c in comparisons if c["claim"] == claim_id and c.get("primary")]
+        if not claim.trend and primary and claim.axes:
+            claims[claim_id] = replace(claim, trend={"comparison": primary[0], "family": claim.axes[-1]})
     return Registry(claims, comparisons)

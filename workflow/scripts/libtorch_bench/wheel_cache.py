@@ -2,6 +2,7 @@
 one folder of it once. Used for the torch wheel and for the nvidia-* wheels it needs; each
 wheel entry (libtorch_source.Wheel, NvidiaWheel) says what it is for and how to fix a failure."""
 
+import errno
 import hashlib
 import json
 import os
@@ -77,6 +78,8 @@ def download_wheel(wheel, dest_dir, index_url, log=sys.stderr):
     fetched = partial / wheel.filename
     if done.returncode != 0 or not fetched.exists():
         shutil.rmtree(partial, ignore_errors=True)
+        if shutil.disk_usage(dest_dir).free < wheel.size_bytes:  # pip's own message is in the log
+            raise disk_error(OSError(errno.ENOSPC, f"{wheel.filename} needs {wheel.size_bytes / 1e6:.0f} MB"), dest_dir)
         raise ProvisionError(
             f"could not download {wheel.filename} for {wheel.purpose} from {index_url} "
             f"(pip exit code {done.returncode}; see the log). Offline fix: {wheel.offline_fix(dest_dir)}"
@@ -86,10 +89,10 @@ def download_wheel(wheel, dest_dir, index_url, log=sys.stderr):
     return target
 
 
-def unpacked_ok(dest, sha256=None):
+def unpacked_ok(dest, sha256=None, marker=UNPACK_MARKER):
     """True when an earlier unpack (of the wheel with this sha256, if given) finished and
     every file it wrote still has its size."""
-    marker = dest / UNPACK_MARKER
+    marker = dest / marker
     if not marker.exists():
         return False
     try:
@@ -106,12 +109,37 @@ def unpacked_ok(dest, sha256=None):
     return True
 
 
-def unpack_wheel(wheel_path, dest, sha256, folder="torch", wanted=("lib/", "include/", "share/")):
+def unpack_wheel(wheel_path, dest, sha256, folder="torch", wanted=("lib/", "include/", "share/"), marker=UNPACK_MARKER):
     """Extract the `wanted` subfolders of the wheel's `folder` into dest; the marker is
-    written last, so a crash leaves a folder that unpacked_ok() rejects and the next run redoes."""
-    partial = dest.with_name(dest.name + ".partial")
+    written last, so a crash (or a full disk) leaves a folder that unpacked_ok() rejects and
+    the next run redoes. A marker other than UNPACK_MARKER means dest is shared with other
+    wheels (the CUDA 13 nvidia-* wheels all keep their lib/ in nvidia/cu13): the files are
+    merged into it instead of replacing it, and each wheel keeps its own marker."""
+    shared = marker != UNPACK_MARKER
+    partial = dest.with_name(f"{dest.name}.{sha256[:12]}.partial" if shared else dest.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    shutil.rmtree(dest, ignore_errors=True)
+    if not shared:
+        shutil.rmtree(dest, ignore_errors=True)
+    try:
+        _extract(wheel_path, dest, sha256, folder, wanted, marker, shared, partial)
+    except OSError as err:
+        shutil.rmtree(partial, ignore_errors=True)
+        (dest / marker).unlink(missing_ok=True)
+        raise disk_error(err, dest) from err
+
+
+def disk_error(err, where):
+    """A full disk named as such, with the folder and the fixes; other errors as they are."""
+    if err.errno != errno.ENOSPC:
+        return err
+    return ProvisionError(
+        f"the disk holding {where} is full ({err.strerror}); nothing half-unpacked is kept. Free space "
+        "there (`make clean-cache` keeps only the configured versions' libtorch), or point "
+        "libtorch.cache_dir (or $LIBTORCH_BENCH_CACHE) at a larger disk. Each release needs about 2 GB."
+    )
+
+
+def _extract(wheel_path, dest, sha256, folder, wanted, marker, shared, partial):
     prefix = folder.rstrip("/") + "/"
     files = {}
     with zipfile.ZipFile(wheel_path) as z:
@@ -126,9 +154,14 @@ def unpack_wheel(wheel_path, dest, sha256, folder="torch", wanted=("lib/", "incl
     for name in files:  # zip extraction drops the executable bit that shared objects keep
         if name.startswith("lib/"):
             (partial / folder / name).chmod(0o755)
-    (partial / folder).rename(dest)
+    if shared:
+        for name in files:
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(partial / folder / name, dest / name)
+    else:
+        (partial / folder).rename(dest)
     shutil.rmtree(partial, ignore_errors=True)
-    write_json_atomic(dest / UNPACK_MARKER, {"sha256": sha256, "files": files})
+    write_json_atomic(dest / marker, {"sha256": sha256, "files": files})
 
 
 def ensure_unpacked(
@@ -140,14 +173,15 @@ def ensure_unpacked(
     log=sys.stderr,
     folder="torch",
     wanted=("lib/", "include/", "share/"),
+    marker=UNPACK_MARKER,
 ):
     """The tabled wheel's `wanted` subfolders of `folder` in dest: downloaded, verified and
     unpacked unless an unpack of this very wheel is already there."""
-    if unpacked_ok(dest, wheel.sha256):
+    if unpacked_ok(dest, wheel.sha256, marker):
         return
     path = download_wheel(wheel, wheel_dir, index_url, log)
     verify_wheel(path, wheel)
     print(f"unpacking {folder}/ of {path} into {dest}", file=log, flush=True)
-    unpack_wheel(path, dest, wheel.sha256, folder=folder, wanted=wanted)
+    unpack_wheel(path, dest, wheel.sha256, folder=folder, wanted=wanted, marker=marker)
     if not keep_wheel:
         path.unlink(missing_ok=True)

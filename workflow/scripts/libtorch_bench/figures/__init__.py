@@ -23,6 +23,7 @@ DRAWERS = {
     "claim3.mechanism": claim3.mechanism,
     "generic.time_by_case": generic.time_by_case,
     "across.trend": across.trend,
+    "across.times": across.times,
 }
 
 
@@ -46,6 +47,7 @@ class AcrossContext:
     mechanism: object  # mechanism.csv
     settings: dict
     titles: dict
+    registry_claim: object = None  # registry.Claim
 
 
 def run_status(runs, version, device, technique):
@@ -81,7 +83,7 @@ def across_figures(registry, claims_path, mechanism_path, out, settings):
     titles = {c.id: c.title for c in registry.claims.values()}
     for figure in registry.figures("across"):
         DRAWERS[figure.draw](
-            AcrossContext(figure.claim, claims, mechanism, settings, titles),
+            AcrossContext(figure.claim, claims, mechanism, settings, titles, registry.claims[figure.claim]),
             out[figure.name],
             int(settings["figure_dpi"]),
         )

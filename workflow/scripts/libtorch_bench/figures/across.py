@@ -1,69 +1,113 @@
-"""The version trend of a claim: its primary comparisons' ratios with their intervals against
-the libtorch version, one panel per comparison and device."""
+"""A claim across libtorch releases (its registry `trend`: one comparison, one series per case
+family): the ratio with its interval per release, in version order, with the changes the rule
+of libtorch_bench.trend finds marked; and the median times of the comparison's slow and fast
+variants per release, so a reader sees which side moved. Devices (and fronts) are panels."""
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Patch
+from matplotlib.lines import Line2D
 
+from .. import trend as trends
 from ..samples import version_key
-from .common import VERDICT_COLORS, placeholder, save
+from .common import placeholder, save
+
+FAMILY_COLORS = ["#0969da", "#cf222e", "#2a9d8f", "#fb8500", "#6f42c1", "#bc6c25", "#d63384", "#6c757d"]
 
 
-def _device_fronts(table):
-    """(device, front) groups present, with the version order by real libtorch version."""
-    return sorted(table.groupby(["device", "front"]).groups)
+def _panels(points, titles_of, ylabel, path, dpi, title, draw):
+    groups = sorted(points.groupby(["device", "front"]).groups)
+    releases = sorted(points["libtorch"].unique(), key=version_key)
+    width = max(6.0, min(0.45 * len(releases) + 3, 14))
+    fig, axes = plt.subplots(len(groups), 1, figsize=(width, 3.2 * len(groups) + 0.9), squeeze=False, sharex=True)
+    families = sorted(points["family"].unique(), key=lambda v: (isinstance(v, str), v))
+    colors = {f: FAMILY_COLORS[i % len(FAMILY_COLORS)] for i, f in enumerate(families)}
+    for ax, (device, front) in zip(axes[:, 0], groups, strict=True):
+        part = points[(points.device == device) & (points.front == front)]
+        draw(ax, part, releases, colors, device, front)
+        ax.set_yscale("log")
+        ax.set_xticks(
+            range(len(releases)),
+            releases,
+            rotation=45 if len(releases) > 6 else 0,
+            ha="right" if len(releases) > 6 else "center",
+            fontsize=8.5,
+        )
+        ax.set_xlim(-0.5, len(releases) - 0.5)
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.set_title(f"{device}" + ("" if front == "cpp" else f" · {front}"), fontsize=9.5)
+        ax.set_ylabel(ylabel)
+    axes[-1][0].set_xlabel("libtorch release (in version order)")
+    handles = [Line2D([], [], color=colors[f], marker="o", label=titles_of(f)) for f in families]
+    fig.legend(
+        handles=handles,
+        loc="upper center",
+        ncol=min(len(handles), 5),
+        fontsize=9,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.0),
+    )
+    fig.suptitle(title, fontsize=11.5)
+    fig.tight_layout()
+    save(fig, path, dpi)
 
 
 def trend(ctx, path, dpi):
-    claims, claim, titles = ctx.claims, ctx.claim, ctx.titles
-    holds_above, reversed_below = float(ctx.settings["holds_above"]), float(ctx.settings["reversed_below"])
-    df = claims[
-        (claims.claim == claim) & claims.primary.astype(str).isin(["True", "true", "1"]) & (claims.verdict != "not run")
-    ]
-    if df.empty:
-        reasons = claims[(claims.claim == claim) & (claims.verdict == "not run")]["reason"].unique()
-        return placeholder(
-            path, f"Claim {claim} — ratio by libtorch version", "; ".join(reasons[:3]) or "not run: no results", dpi
-        )
-    comparisons = list(dict.fromkeys(df["comparison"]))
-    groups = _device_fronts(df)
-    versions = sorted(df["libtorch"].unique(), key=version_key)
-    # Side by side, many versions would squeeze each panel into a strip: then one panel a row.
-    stacked = len(versions) > 3 and len(groups) > 1
-    rows, cols = (len(comparisons) * len(groups), 1) if stacked else (len(comparisons), len(groups))
-    panel_width = max(5.5, min(1.2 * len(versions) + 2, 10))
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(panel_width * cols, 2.9 * rows + 0.6), squeeze=False, sharey=False if stacked else "row"
+    claim = ctx.registry_claim
+    spec = claim.trend
+    points = trends.family_points(ctx.claims, spec) if spec else None
+    if points is None or points.empty:
+        return placeholder(path, f"Claim {claim.id} — across libtorch releases", "not run: no release measured it", dpi)
+    found = trends.changes(ctx.claims, claim.id, spec)
+    low, high = float(ctx.settings["reversed_below"]), float(ctx.settings["holds_above"])
+
+    def draw(ax, part, releases, colors, device, front):
+        ax.axhspan(low, high, color="#eeeeee", zorder=0)
+        ax.axhline(1.0, color="k", lw=0.8)
+        for family, g in part.groupby("family"):
+            x = g["libtorch"].map(releases.index).to_numpy()
+            y = g["ratio"].to_numpy()
+            err = np.vstack([y - g["ci_low"].to_numpy(), g["ci_high"].to_numpy() - y])
+            ax.errorbar(x, y, yerr=np.clip(err, 0, None), color=colors[family], marker="o", ms=4, lw=1.4, capsize=2)
+        for r in found[(found.device == device) & (found.front == front)].itertuples(index=False):
+            at = (releases.index(r.before) + releases.index(r.after)) / 2
+            ax.axvline(at, color="#555555", ls="--", lw=0.9)
+            ax.text(at, ax.get_ylim()[1], f" {r.family} {r.direction}", fontsize=7.5, va="top", rotation=90)
+
+    comparison = spec["comparison"]
+    _panels(
+        points,
+        lambda f: f"{spec['family']} = {f}",
+        "slow / fast (median case)",
+        path,
+        dpi,
+        f"Claim {claim.id} — {comparison} across releases: the median case of each {spec['family']}, "
+        "with its interval; dashed: a change",
+        draw,
     )
-    rng = np.random.default_rng(0)
-    for i, comparison in enumerate(comparisons):
-        for j, (device, front) in enumerate(groups):
-            row, col = (i * len(groups) + j, 0) if stacked else (i, j)
-            ax = axes[row][col]
-            part = df[(df.comparison == comparison) & (df.device == device) & (df.front == front)]
-            ax.axhspan(reversed_below, holds_above, color="#eeeeee", zorder=0)
-            ax.axhline(1.0, color="k", lw=0.8)
-            for _, r in part.iterrows():
-                x = versions.index(r["libtorch"]) + rng.uniform(-0.25, 0.25)
-                low, high = r["ci_low"], r["ci_high"]
-                if np.isfinite(low) and np.isfinite(high):
-                    ax.plot([x, x], [low, high], color=VERDICT_COLORS[r["verdict"]], lw=1.3, alpha=0.8)
-                ax.plot([x], [r["ratio"]], marker="o", ms=4, color=VERDICT_COLORS[r["verdict"]])
-            ax.set_yscale("log")
-            ax.set_xticks(range(len(versions)), versions)
-            ax.set_xlim(-0.6, len(versions) - 0.4)
-            ax.grid(True, axis="y", alpha=0.3)
-            metric = part["metric"].iloc[0] if not part.empty else ""
-            ax.set_title(f"{comparison} · {device}" + ("" if front == "cpp" else f" · {front}"), fontsize=9.5)
-            if col == 0:
-                ax.set_ylabel(f"slow / fast ({metric})")
-            if row == rows - 1:
-                ax.set_xlabel("libtorch version")
-    handles = [Patch(color=c, label=v) for v, c in VERDICT_COLORS.items()]
-    handles.append(Patch(color="#eeeeee", label=f"[{reversed_below:g}, {holds_above:g}]: too small to matter"))
-    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=9, frameon=False, bbox_to_anchor=(0.5, -0.05))
-    fig.suptitle(
-        f"Claim {claim} — {titles.get(claim, '')}\nslow / fast with its interval, one point per case", fontsize=11.5
+
+
+def times(ctx, path, dpi):
+    claim = ctx.registry_claim
+    spec = claim.trend
+    points = trends.family_points(ctx.claims, spec) if spec else None
+    if points is None or points.empty:
+        return placeholder(path, f"Claim {claim.id} — times across releases", "not run: no release measured it", dpi)
+    slow, fast = points["slow_variant"].iloc[0], points["fast_variant"].iloc[0]
+    metric = "median" if points["metric"].iloc[0] != "p99" else "p99"
+
+    def draw(ax, part, releases, colors, device, front):
+        for family, g in part.groupby("family"):
+            x = g["libtorch"].map(releases.index).to_numpy()
+            ax.plot(x, g[f"{metric}_slow_ns"] / 1e3, color=colors[family], marker="o", ms=4, lw=1.4)
+            ax.plot(x, g[f"{metric}_fast_ns"] / 1e3, color=colors[family], marker="s", ms=4, lw=1.4, ls="--")
+
+    _panels(
+        points,
+        lambda f: f"{spec['family']} = {f}",
+        f"{metric} time per call (µs)",
+        path,
+        dpi,
+        f"Claim {claim.id} — which side moved: {slow} (solid) and {fast} (dashed), the median case of each "
+        f"{spec['family']}",
+        draw,
     )
-    fig.tight_layout()
-    save(fig, path, dpi)

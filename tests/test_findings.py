@@ -1,0 +1,105 @@
+"""The findings: each claim's answer in plain words, derived from claims.csv by the registry's
+rules. Every number in them is a value of claims.csv; the words follow the data; a claim with
+nothing measured says 'not run' once; a contradiction of the blog is said as such."""
+
+import re
+
+import pandas as pd
+import pytest
+
+from libtorch_bench import registry
+from libtorch_bench.comparisons import compare_all
+from libtorch_bench.findings import RuleError, facts_on, findings, holds
+from libtorch_bench.samples import read_runs, read_samples
+from synthetic_results import SETTINGS, write_results
+
+REG = registry.load()
+NUMBER = re.compile(r"(\d+(?:\.\d+)?)(?:×| ?(?:ns|µs|ms|s)\b)|\[(\d+(?:\.\d+)?), (\d+(?:\.\d+)?)\]")
+
+
+@pytest.fixture(scope="module")
+def claims(tmp_path_factory):
+    raw = write_results(tmp_path_factory.mktemp("findings"), rounds=10, calls=8, processes=4)
+    samples, runs = read_samples(raw), read_runs([p[:-4] + ".json" for p in raw])
+    return compare_all(samples, runs, REG, SETTINGS, set(runs.technique))
+
+
+def text_of(section):
+    parts = [section["measured_on"], *section["not_run"]]
+    for claim in section["claims"]:
+        parts += [claim["question"], claim["not_run"] or "", *claim["sentences"], *claim["advice"]]
+    return " ".join(p for p in parts if p)
+
+
+def csv_values(claims):
+    """Every number of claims.csv as the page would print it (3 significant digits), and times."""
+    values = set()
+    for column in ("ratio", "ci_low", "ci_high"):
+        values |= {f"{v:.3g}" for v in claims[column].dropna()}
+    for column in ("median_slow_ns", "median_fast_ns", "max_slow_ns", "max_fast_ns"):
+        for ns in claims[column].dropna():
+            for scale in (1, 1e3, 1e6, 1e9):
+                values.add(f"{ns / scale:.3g}")
+    return values
+
+
+def test_every_number_in_the_findings_is_in_claims_csv(claims):
+    text = text_of(findings(REG, claims))
+    found = [n for m in NUMBER.finditer(text) for n in m.groups() if n]
+    assert found, text
+    known = csv_values(claims)
+    assert [n for n in found if n not in known] == [], text
+
+
+def test_the_findings_stay_short(claims):
+    section = findings(REG, claims)
+    assert len(text_of(section).split()) <= 250
+    assert [c["id"] for c in section["claims"]] == ["1", "2", "3"]
+    assert all(c["advice"] for c in section["claims"])  # a "what to do" line per claim
+
+
+def test_what_the_synthetic_data_says_is_what_the_findings_say(claims):
+    by_id = {c["id"]: c for c in findings(REG, claims)["claims"]}
+    assert by_id["2"]["sentences"][0].startswith("Holds: a tensor per row plus vstack takes")  # 5x by construction
+    assert "Changing shapes add TorchScript spikes" in " ".join(by_id["1"]["sentences"])  # spikes at new shapes
+    assert "not run" not in text_of(findings(REG, claims)).split("Not run on")[0]
+
+
+def test_the_words_follow_the_data(claims):
+    flipped = claims.copy()
+    blog = flipped.comparison == "blog_slow_vs_blog_fast"
+    flipped.loc[blog, ["ratio", "ci_low", "ci_high", "verdict"]] = [0.5, 0.45, 0.55, "reversed"]
+    claim2 = {c["id"]: c for c in findings(REG, flipped)["claims"]}["2"]
+    assert claim2["sentences"][0].startswith("The data contradicts the blog")
+    assert "0.5× [0.45, 0.55]" in claim2["sentences"][0]
+
+
+def test_a_claim_with_nothing_measured_says_not_run_once(claims):
+    gone = claims.copy()
+    claim1 = (gone.claim == "1") & (gone.device == "cpu")  # on cuda nothing ran anyway, for its own reason
+    gone.loc[claim1, "verdict"] = "not run"
+    gone.loc[claim1, "reason"] = "not run: technique model_inference was not measured (it is not enabled)"
+    section = findings(REG, gone)
+    claim = {c["id"]: c for c in section["claims"]}["1"]
+    assert claim["not_run"].startswith("technique model_inference was not measured") and claim["sentences"] == []
+    assert text_of(section).count("model_inference was not measured") == 1
+
+
+def test_one_platform_names_no_versions(claims):
+    one = claims[(claims.version == "1.8.1") & (claims.device == "cpu")]
+    text = text_of(findings(REG, one))
+    assert "2.13.0" not in text and " (1.8.1)" not in text and "On 1.8.1" not in text
+
+
+def test_conditions():
+    facts = facts_on(
+        pd.DataFrame(columns=["libtorch", "version", "device", "front", "verdict", "comparison", "case"]),
+        ("1", "1", "cpu", "cpp"),
+        {"a": {"comparison": "x"}},
+    )
+    assert holds("not a.measured and a.n == 0 and (a.holds < 0.5 or a.reversed > 0)", facts)
+    assert holds("a.holds + 0.25 >= 0.25", facts) and not holds("a.measured", facts)
+    with pytest.raises(RuleError, match="fact 'b'"):
+        holds("b.holds > 0", facts)
+    with pytest.raises(RuleError, match="unknown field"):
+        holds("a.speed > 0", facts)

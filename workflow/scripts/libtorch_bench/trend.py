@@ -1,0 +1,106 @@
+"""How a claim's answer moves across libtorch releases: its trend comparison's ratio per release
+(ordered by version number, not by text), one series per case family (claim 2: the row length
+N; claim 3: the applications K; claim 1: the model), and the releases where it changed.
+
+The change rule: between two neighbouring releases (in version order, among those measured),
+a case *steps* when its intervals do not overlap; a family changes there when at least half of
+its cases step, all in the same direction. A noisy but flat trend has overlapping intervals
+and gives no change; the family's ratio at the two releases is its median case's, a value of
+claims.csv."""
+
+import pandas as pd
+
+from .samples import parse_params, version_key
+
+CHANGE_COLUMNS = [
+    "claim",
+    "comparison",
+    "device",
+    "front",
+    "family",
+    "before",
+    "after",
+    "ratio_before",
+    "ratio_after",
+    "low_before",
+    "high_before",
+    "low_after",
+    "high_after",
+    "direction",
+    "cases",
+    "stepped",
+]
+
+
+def family_of(case, axis):
+    return parse_params(case).get(axis)
+
+
+def series(claims, comparison, family):
+    """The comparison's measured rows with their family and release order."""
+    rows = claims[(claims.comparison == comparison) & (claims.verdict != "not run")].copy()
+    if rows.empty:
+        return rows.assign(family=[], order=[])
+    rows["family"] = rows["case"].map(lambda c: family_of(c, family))
+    rows["order"] = rows["libtorch"].map(version_key)
+    return rows
+
+
+def typical(rows):
+    """The median case of some rows (the lower of a middle pair): a real row of claims.csv."""
+    ordered = rows.sort_values(["ratio", "case"], kind="stable")
+    return ordered.iloc[(len(ordered) - 1) // 2]
+
+
+def changes(claims, claim_id, spec):
+    """Every change of a claim's trend comparison between neighbouring releases, per device,
+    front and family (CHANGE_COLUMNS)."""
+    rows = series(claims, spec["comparison"], spec["family"])
+    out = []
+    for (device, front, family), part in rows.groupby(["device", "front", "family"], sort=True):
+        releases = sorted(part["libtorch"].unique(), key=version_key)
+        for before, after in zip(releases, releases[1:], strict=False):
+            a, b = part[part.libtorch == before], part[part.libtorch == after]
+            both = a.merge(b, on=["case", "slow_variant", "fast_variant"], suffixes=("_a", "_b"))
+            if both.empty:
+                continue
+            up = both.ci_low_b > both.ci_high_a
+            down = both.ci_high_b < both.ci_low_a
+            for direction, stepped in (("rose", up), ("fell", down)):
+                if stepped.sum() * 2 >= len(both) and stepped.any():
+                    ta, tb = typical(a), typical(b)
+                    out.append(
+                        {
+                            "claim": claim_id,
+                            "comparison": spec["comparison"],
+                            "device": device,
+                            "front": front,
+                            "family": f"{spec['family']}={family}",
+                            "before": before,
+                            "after": after,
+                            "ratio_before": ta.ratio,
+                            "ratio_after": tb.ratio,
+                            "low_before": ta.ci_low,
+                            "high_before": ta.ci_high,
+                            "low_after": tb.ci_low,
+                            "high_after": tb.ci_high,
+                            "direction": direction,
+                            "cases": len(both),
+                            "stepped": int(stepped.sum()),
+                        }
+                    )
+    return pd.DataFrame(out, columns=CHANGE_COLUMNS)
+
+
+def family_points(claims, spec):
+    """Per device, front, family and release: the family's median case (its ratio and interval)."""
+    rows = series(claims, spec["comparison"], spec["family"])
+    points = [
+        typical(g).to_dict() | {"family": fam}
+        for (device, front, fam, _), g in rows.groupby(["device", "front", "family", "libtorch"], sort=True)
+    ]
+    frame = pd.DataFrame(points)
+    if frame.empty:
+        return frame
+    frame["order"] = frame["libtorch"].map(version_key)
+    return frame.sort_values(["device", "front", "family", "order"])
