@@ -1,4 +1,5 @@
-"""The harness: warm-up excluded, rounds interleaved with rotating order, every sample kept."""
+"""The harness: warm-up excluded, rounds interleaved in a fresh order every round, every sample
+kept, rounds numbered on across processes, and the controls built over a base variant."""
 
 import collections
 
@@ -26,19 +27,39 @@ def test_warmup_calls_run_but_are_not_recorded(extension):
     assert sorted(set(samples["call"])) == [0, 1]
 
 
-def test_rounds_interleave_variants_and_rotate_the_order(extension):
+def test_rounds_interleave_variants_in_a_fresh_order(extension):
     calls = collections.Counter()
     variants = [counting(n, calls) for n in ("a", "b", "c")]
-    samples = extension._time_python_variants(variants, warmup_rounds=1, rounds=8, calls_per_round=1)
+    samples = extension._time_python_variants(variants, warmup_rounds=1, rounds=40, calls_per_round=1)
     by_round = collections.defaultdict(list)
     for variant, rnd in zip(samples["variant"], samples["round"]):
         by_round[rnd].append(variant)
     names = {"a", "b", "c", extension.harness_empty_variant()}
     for order in by_round.values():
         assert sorted(order) == sorted(names)  # each variant exactly once per round
-    firsts = [by_round[r][0] for r in sorted(by_round)]
-    assert set(firsts[:4]) == names  # each variant leads a round
-    assert firsts[:4] == firsts[4:8]  # rotation cycles
+    firsts = collections.Counter(by_round[r][0] for r in by_round)
+    assert set(firsts) == names  # each variant leads some round
+    # each variant follows every other one: no fixed neighbour whose leftovers bias it
+    follows = {(order[i - 1], order[i]) for order in by_round.values() for i in range(1, len(order))}
+    assert all((x, y) in follows for x in names for y in names if x != y)
+    assert extension.round_order(7, 5) == extension.round_order(7, 5)  # seeded: the same run, the same orders
+    assert sorted(extension.round_order(7, 5)) == [0, 1, 2, 3, 4]
+
+
+def test_rounds_number_on_across_processes_and_the_controls_come_along(extension):
+    out = extension.run(
+        "batch_from_rows",
+        {"B": [16], "N": [64]},
+        rounds=3,
+        warmup_rounds=1,
+        control_base="flat_from_blob",
+        process=2,
+        first_round=6,
+    )
+    assert set(out["round"]) == {6, 7, 8} and set(out["process"]) == {2}
+    assert set(extension.control_variants()) <= set(out["variant"])
+    with pytest.raises(ValueError, match="control base 'nothing'"):
+        extension.run("batch_from_rows", {"B": [1], "N": [8]}, rounds=1, control_base="nothing")
 
 
 @pytest.mark.parametrize("rounds, calls", [(1, 1), (5, 3)])

@@ -12,7 +12,7 @@ from conftest import read_json, run_snakemake
 
 pytestmark = pytest.mark.slow
 
-COLUMNS = "technique,variant,params,libtorch,device,front,threads,round,call,shape,event,ns".split(",")
+COLUMNS = "technique,variant,params,libtorch,device,front,threads,round,call,shape,event,ns,process".split(",")
 EXPECTED_VERSION = {"1.8.1": "1.8.1", "installed": torch.__version__.split("+")[0]}
 TECHNIQUES = ("batch_from_rows", "mask_indexing")
 
@@ -28,6 +28,12 @@ def test_cpu_samples_name_their_version(pipeline_run, version, technique):
     assert (df["ns"] > 0).all()
     prov = read_json(pipeline_run / f"results/raw/{version}/cpu/{technique}.json")
     assert prov["status"] == "ok" and prov["samples"] == len(df)
+    # every cell was sampled in several processes and says where and why it stopped
+    cells = prov["sampling"]["cells"]
+    assert set(cells) == set(df["params"]) and all(c["stop"] in ("decided", "budget") for c in cells.values())
+    for case, cell in cells.items():
+        rows = df[df.params == case]
+        assert rows["process"].nunique() == cell["processes"] >= 3 and rows["round"].nunique() == cell["rounds"]
     assert prov["runner"]["libtorch"] == EXPECTED_VERSION[version]
     for key in ("cpu_model", "cores", "git_commit", "config_hash", "date", "host", "compiler"):
         assert key in prov or key in prov["runner"], key
@@ -74,7 +80,7 @@ def test_changing_a_size_reruns_measurements_but_no_build(pipeline_run):
         planned = jobs_planned(pipeline_run)
     finally:
         path.write_text(original)
-    assert "run_technique" in planned
+    assert "run_techniques" in planned
     assert not planned & {"build_runner", "build_extension", "provision_libtorch"}
 
 
@@ -90,6 +96,9 @@ def test_python_front_times_the_blogs_python_forms(pipeline_run):
         "indices_index_select",
         "floor_copy",
         "harness_empty",
+        "control_same",
+        "control_twice",
+        "control_plus20",
     }
     cpp = pd.read_csv(pipeline_run / "results/raw/installed/cpu/mask_indexing.csv")
     assert set(df["params"]) == set(cpp["params"])  # the same cases as the C++ front

@@ -318,3 +318,25 @@ def test_a_full_disk_names_the_cache_and_leaves_nothing_to_trust(tmp_path, monke
         wheel_cache.unpack_wheel(wheel_file, dest, "f" * 64)
     assert str(dest) in str(err.value) and "full" in str(err.value) and "clean-cache" in str(err.value)
     assert not wheel_cache.unpacked_ok(dest) and not dest.with_name("torch.partial").exists()
+
+
+def test_clean_cache_keeps_only_the_configured_releases(tmp_path):
+    from libtorch_bench.cache import configured, reclaim
+
+    root = tmp_path / "cache"
+    for version in ("1.8.1", "2.1.2", "2.15.0"):
+        (root / "libtorch" / version / "torch" / "lib").mkdir(parents=True)
+        (root / "libtorch" / version / "torch" / "lib" / "libc10.so").write_bytes(b"x" * 100)
+    (root / "wheels").mkdir()
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"libtorch": {"versions": ["1.8.1", "installed"], "cache_dir": str(root)}}))
+    versions, found = configured([str(config)])
+    assert found == root and versions == ["1.8.1", "installed"]
+    assert {p.name: size for p, size in reclaim(root, set(versions), dry_run=True)} == {
+        "2.1.2": 100,
+        "2.15.0": 100,
+        "wheels": 0,
+    }
+    assert sorted(p.name for p in (root / "libtorch").iterdir()) == ["1.8.1", "2.1.2", "2.15.0"]  # a dry run
+    reclaim(root, set(versions))
+    assert sorted(p.name for p in (root / "libtorch").iterdir()) == ["1.8.1"] and not (root / "wheels").exists()

@@ -305,13 +305,13 @@ def test_slurm_samples_match_the_local_samples_except_timings(slurm_run, pipelin
         local = pd.read_csv(local_csv, keep_default_na=False)
         remote = pd.read_csv(workdir / rel, keep_default_na=False)
         assert list(remote.columns) == list(local.columns), rel
-        assert len(remote) == len(local), rel
+        assert remote.empty == local.empty, rel  # how many rounds a cell took may differ: it stops when decided
         for column in ("technique", "variant", "params", "libtorch", "device", "front", "threads"):
             assert set(remote[column].astype(str)) == set(local[column].astype(str)), (rel, column)
     for local_json in Path(pipeline_run, "results", "raw").rglob("*.json"):
         rel = local_json.relative_to(pipeline_run)
         local, remote = read_json(local_json), read_json(workdir / rel)
-        assert (remote["status"], remote["samples"]) == (local["status"], local["samples"]), rel
+        assert remote["status"] == local["status"], rel
 
 
 def test_builds_and_timing_jobs_ran_in_slurm_as_the_profile_asks(slurm_run):

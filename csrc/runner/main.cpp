@@ -122,12 +122,12 @@ int run(int argc, char** argv) {
 }
 
 // Two fixed workloads that do not touch libtorch, timed between the processes of a run: how
-// fast this machine copies memory and computes right now (the median of 5 repetitions each).
+// fast this machine copies memory and computes right now (the median of 3 repetitions each).
 int machine_probe() {
   using Clock = std::chrono::steady_clock;
   auto median_ns = [](const std::function<void()>& work) {
     std::vector<int64_t> times;
-    for (int i = 0; i < 5; ++i) {
+    for (int i = 0; i < 3; ++i) {
       const auto start = Clock::now();
       work();
       times.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
@@ -135,7 +135,7 @@ int machine_probe() {
     std::sort(times.begin(), times.end());
     return times[times.size() / 2];
   };
-  std::vector<char> from(32 << 20, 1), to(32 << 20, 0);  // 32 MiB: past the caches
+  std::vector<char> from(16 << 20, 1), to(16 << 20, 0);  // 16 MiB: past the caches
   const int64_t memory_ns = median_ns([&] {
     std::memcpy(to.data(), from.data(), from.size());
     from[to[12345] & 1] ^= 1;  // keep the copy observable
@@ -143,7 +143,7 @@ int machine_probe() {
   volatile double sink = 0;
   const int64_t compute_ns = median_ns([&] {
     double x = 1.0;
-    for (int i = 0; i < 4000000; ++i) x = x * 1.0000001 + 1e-9;  // a dependent chain: latency-bound
+    for (int i = 0; i < 2000000; ++i) x = x * 1.0000001 + 1e-9;  // a dependent chain: latency-bound
     sink = x;
   });
   std::cout << "{\"memory_ns\": " << memory_ns << ", \"compute_ns\": " << compute_ns << "}" << std::endl;

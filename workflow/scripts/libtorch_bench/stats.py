@@ -111,13 +111,21 @@ def resampling_unit(metric):
     return "samples" if metric in TAIL_METRICS else "rounds"
 
 
+def paired_log_ratios(slow, fast):
+    """The median metric's paired form: per round, log(slow / fast) of the round's medians (each
+    variant's calls in that round); (values, the row of each) for rounds where both ran."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a round where one variant has no call: dropped below
+        values = np.log(np.nanmedian(slow, axis=1) / np.nanmedian(fast, axis=1))
+    keep = np.isfinite(values)
+    return values[keep], np.arange(slow.shape[0])[keep]
+
+
 def round_values(m, metric):
-    """What a rounds-unit metric is the median of: (values, the row of each value). median:
-    every call; first_call: each round's first call; process_total: each round's sum."""
+    """What a rounds-unit metric is the median of: (values, the row of each value).
+    first_call: each round's first call; process_total: each round's sum."""
     rows = np.broadcast_to(np.arange(m.shape[0])[:, None], m.shape)
-    if metric == "median":
-        values, rows = m.ravel(), rows.ravel()
-    elif metric == "first_call":
+    if metric == "first_call":
         values, rows = m[:, 0], rows[:, 0]
     elif metric == "process_total":
         values = np.where(np.isnan(m).all(axis=1), np.nan, np.nansum(m, axis=1))
@@ -162,20 +170,31 @@ def ratio_with_ci(
     `clusters` names the process of each round (default: each round its own).
     unit 'rounds': the two-level bootstrap over processes and rounds, both variants together
     (percentile interval); unit 'samples': each variant's calls drawn independently
-    (scipy.stats.bootstrap, `method`). Returns (ratio, low, high); the interval is NaN with
+    (scipy.stats.bootstrap, `method`). The median's ratio is paired: the median over rounds
+    of the round's slow / fast, since the two ran within the same moments of the same process
+    (what a round or a process shares cancels out); first calls and process totals, one per
+    process, are a ratio of medians. Returns (ratio, low, high); the interval is NaN with
     fewer than two processes (rounds) or samples."""
     slow = np.asarray(slow, dtype=float)
     fast = np.asarray(fast, dtype=float)
     unit = unit or resampling_unit(metric)
-    ratio = float(metric_of(slow, metric, spike_factor) / metric_of(fast, metric, spike_factor))
+    paired = metric == "median" and unit == "rounds"
+    if paired:
+        log_ratios, rounds = paired_log_ratios(slow, fast)
+        ratio = float(np.exp(np.median(log_ratios))) if log_ratios.size else float("nan")
+    else:
+        ratio = float(metric_of(slow, metric, spike_factor) / metric_of(fast, metric, spike_factor))
     if unit == "rounds":
         clusters = np.arange(slow.shape[0]) if clusters is None else np.asarray(clusters)
-        if np.unique(clusters).size < 2:
+        if np.unique(clusters).size < 2 or (paired and log_ratios.size < 2):
             return ratio, float("nan"), float("nan")
         weights = two_level_weights(np.random.default_rng(seed), clusters, n_resamples)
-        replicates = weighted_median(*round_values(slow, metric), weights) / weighted_median(
-            *round_values(fast, metric), weights
-        )
+        if paired:
+            replicates = np.exp(weighted_median(log_ratios, rounds, weights))
+        else:
+            replicates = weighted_median(*round_values(slow, metric), weights) / weighted_median(
+                *round_values(fast, metric), weights
+            )
         alpha = 1.0 - confidence_level
         low, high = np.quantile(replicates, [alpha / 2, 1 - alpha / 2])
         return ratio, float(low), float(high)
