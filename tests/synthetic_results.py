@@ -199,6 +199,11 @@ def write_results(root, *, seed=7, rounds=20, calls=20, processes=10, with_model
     if python_front:
         _write(raw, "installed", "cpu", "mask_indexing", mask_rows("installed", rng, rounds, "python"), front="python")
         _write(raw, "installed", "cuda", "mask_indexing", [], status="not run", reason=NOT_RUN_REASON, front="python")
+    # The machine-state probes run_techniques writes beside the samples: none taken here.
+    probe = Path(root) / "results" / "probe"
+    probe.mkdir(parents=True, exist_ok=True)
+    for device in ("cpu", "cuda"):
+        (probe / f"{device}.csv").write_text("time,look,process,before,memory_ns,compute_ns\n")
     return sorted(str(p) for p in raw.rglob("*.csv"))
 
 

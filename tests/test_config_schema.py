@@ -27,7 +27,8 @@ def test_defaults_fill_missing_keys():
     assert cfg["libtorch"]["versions"] == ["1.8.1", "installed"]
     assert cfg["devices"] == ["cpu", "cuda"]
     assert cfg["threads"] == 1
-    assert cfg["techniques"]["batch_from_rows"]["rounds"] >= 1
+    assert cfg["techniques"]["batch_from_rows"]["max_rounds"] >= cfg["sampling"]["looks"][0]
+    assert cfg["techniques"]["batch_from_rows"]["calls_per_round"] == 3
     assert cfg["techniques"]["mask_indexing"]["density"] == [0.01, 0.5, 0.99]
 
 

@@ -27,6 +27,8 @@ VARIANTS = [
     "torchscript_python_export",
     "aotinductor",
 ]
+# The A/A control (native under a second name) is listed after native and runs wherever it does.
+LISTED = ["native", "control_same", *VARIANTS[1:]]
 NOT_AVAILABLE = "not available: "
 
 
@@ -63,7 +65,7 @@ def exports(extension, tmp_path_factory):
 def test_the_technique_lists_every_variant_native_first(extension):
     info = extension.techniques()["model_inference"]
     assert info["claim"] == "1"
-    assert info["variants"] == VARIANTS
+    assert info["variants"] == LISTED
     assert info["params"] == ["model", "scenario"]
 
 
@@ -92,11 +94,12 @@ def test_every_available_variant_computes_what_native_computes(extension, export
 def test_every_variant_runs_or_says_why_not(extension, exports, model):
     answer = extension.model_variants(model, "cpu", str(exports))
     status = answer["variants"]
-    assert list(status) == VARIANTS and set(answer["settings"]) == set(VARIANTS)
+    assert list(status) == LISTED and set(answer["settings"]) == set(LISTED)
     for name, text in status.items():
         assert text == "ok" or (text.startswith(NOT_AVAILABLE) and len(text) > len(NOT_AVAILABLE) + 10), (name, text)
     for name in (
         "native",
+        "control_same",
         "torchscript_default",
         "torchscript_no_optimize",
         "torchscript_no_profiling",
@@ -169,7 +172,12 @@ def test_run_models_starts_a_fresh_process_per_cold_round_and_variant():
     assert sorted({j["process"] for j in cold}) == list(range(5))
     assert [j["process"] for j in cold] == sorted(j["process"] for j in cold)  # process index outermost
     steady = [j for j in jobs if j["scenario"] == "steady"]
-    assert [(j["model"], j["variants"]) for j in steady] == [("mlp", variants["mlp"]), ("cnn", ["native"])]
+    # Steady state carries the A/A control (native under a second name) beside every model's variants.
+    control = model_runs.CONTROL
+    assert [(j["model"], j["variants"]) for j in steady] == [
+        ("mlp", [*variants["mlp"], control]),
+        ("cnn", ["native", control]),
+    ]
     assert len([j for j in jobs if j["scenario"] == "shapes"]) == 3
 
 
@@ -182,11 +190,17 @@ def test_the_pipeline_measures_claim_1_on_the_cpu(pipeline_run, version):
     df = pd.read_csv(pipeline_run / f"results/raw/{version}/cpu/model_inference.csv", keep_default_na=False)
     prov = read_json(pipeline_run / f"results/raw/{version}/cpu/model_inference.json")
     assert prov["status"] == "ok" and prov["samples"] == len(df)
-    assert sorted(prov["variants"]) == sorted(VARIANTS)
-    ran = {v for v, s in prov["variants"].items() if s == "ok"}
+    # Every variant the runner knows is listed; those the config leaves out say so.
+    configured = yaml.safe_load((pipeline_run / "config" / "config.yaml").read_text())["techniques"]
+    configured = {*configured["model_inference"]["variants"], model_runs.CONTROL}
+    assert sorted(prov["variants"]) == sorted(LISTED) and configured < set(LISTED)
+    ran = {v for v, s in prov["variants"].items() if s.startswith("ok")}
     assert set(df["variant"]) == ran and "native" in ran and "torchscript_default" in ran
     for name, text in prov["variants"].items():
-        assert text == "ok" or text.startswith(NOT_AVAILABLE), (name, text)
+        if name in configured:
+            assert text.startswith("ok") or text.startswith(NOT_AVAILABLE), (name, text)
+        else:
+            assert text == "not run: not in techniques.model_inference.variants", (name, text)
     if version == "installed":
         assert {"torchscript_python_export", "aotinductor"} <= ran
     else:

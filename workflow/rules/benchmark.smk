@@ -2,11 +2,14 @@ rule run_techniques:
     """Claims 2-3 on one device: every grid technique on every libtorch version, and claim 3's
     Python front, sampled adaptively in fresh processes interleaved across runs, each cell
     until its comparisons are decided or its budget is spent (libtorch_bench/sampling.py).
-    One CSV of samples and one provenance JSON per run; the machine-state probe's readings."""
+    One CSV of samples and one provenance JSON per run; the machine-state probe's readings.
+    """
     input:
         runners=expand("results/build/{version}/bench_runner", version=VERSIONS),
         module=(
-            "results/build/python/libtorch_bench_ext.so" if python_front_enabled() else []
+            "results/build/python/libtorch_bench_ext.so"
+            if python_front_enabled()
+            else []
         ),
         comparisons=COMPARISONS,
     output:

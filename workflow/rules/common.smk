@@ -77,7 +77,9 @@ def check_sampling():
         spec = TECHNIQUE_SPECS[name]
         caps = {f"techniques.{name}.max_rounds": spec["max_rounds"]}
         if name == "mask_indexing":
-            caps[f"techniques.{name}.python_front.max_rounds"] = spec["python_front"]["max_rounds"]
+            caps[f"techniques.{name}.python_front.max_rounds"] = spec["python_front"][
+                "max_rounds"
+            ]
         for key, cap in caps.items():
             if cap < looks[0]:
                 raise WorkflowError(
@@ -231,7 +233,9 @@ def grid_outputs(device, suffix):
 
 
 def probe_outputs():
-    return expand("results/probe/{device}.csv", device=DEVICES) if GRID_TECHNIQUES else []
+    return (
+        expand("results/probe/{device}.csv", device=DEVICES) if GRID_TECHNIQUES else []
+    )
 
 
 def all_benchmark_outputs():

@@ -7,6 +7,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from .samples import version_key
+
 INSTALLED = "installed"
 
 
@@ -115,7 +117,7 @@ def source_kind(version, wheels, local):
         return "wheel"
     raise UnknownVersionError(
         f"libtorch version {version!r} is not known. Known versions: "
-        f"{', '.join(sorted(wheels))} and {INSTALLED!r} (the torch installed with the pipeline). "
+        f"{', '.join(sorted(wheels, key=version_key))} and {INSTALLED!r} (the torch installed with the pipeline). "
         "To add one: append its PyPI wheel (filename and sha256 from https://pypi.org/simple/torch/) "
         "to workflow/resources/torch_wheels.tsv, or point config key "
         f"libtorch.local[{version!r}] at an unpacked libtorch folder or a torch wheel file."

@@ -17,6 +17,7 @@ DEVICE_UNAVAILABLE = 3  # bench_runner's exit code when the device cannot be use
 # Test-only fault injection: "TECHNIQUE:abort:N" or "TECHNIQUE:hang:N" makes that technique's
 # runner abort() or hang after N samples.
 FAULT_ENV = "LIBTORCH_BENCH_FAULT"
+FAULT_FLAGS = ("--abort-after-samples", "--hang-after-samples")
 
 
 class RunError(RuntimeError):
@@ -30,6 +31,11 @@ def fault_flags(spec, technique):
     if len(parts) != 3 or parts[1] not in ("abort", "hang") or not parts[2].isdigit():
         raise RunError(f"{FAULT_ENV}={spec!r}: expected TECHNIQUE:abort:N or TECHNIQUE:hang:N")
     return [f"--{parts[1]}-after-samples", parts[2]] if parts[0] == technique else []
+
+
+def without_fault_flags(cmd):
+    """The command as it measures: an injected fault (tests) is not part of what it measures."""
+    return [a for i, a in enumerate(cmd) if a not in FAULT_FLAGS and (i == 0 or cmd[i - 1] not in FAULT_FLAGS)]
 
 
 def run_logged(cmd, log):

@@ -34,7 +34,7 @@ import pandas as pd
 from .atomic import write_json_atomic, write_text_atomic
 from .comparisons import case_matches, compare_case
 from .provenance import collect
-from .runner import DEVICE_UNAVAILABLE, check_samples, record_without_samples
+from .runner import DEVICE_UNAVAILABLE, check_samples, record_without_samples, without_fault_flags
 from .samples import SAMPLE_COLUMNS
 from .stats import DECIDED, rounds_per_process
 
@@ -85,8 +85,10 @@ def fingerprint(runs, sampling, settings):
     """What the chunks depend on: the runs' commands and builds, and the sampling settings."""
     parts = [json.dumps([sampling, settings], sort_keys=True, default=str)]
     for run in runs:
-        parts.append(json.dumps([run.key, run.cases, run.spec, run.command(["CASE"], 1, 0, 0, "OUT")], default=str))
-        for arg in run.command(["CASE"], 1, 0, 0, "OUT")[:1]:
+        # Without injected faults: a rerun after a test's fault resumes the chunks it left.
+        cmd = without_fault_flags(run.command(["CASE"], 1, 0, 0, "OUT"))
+        parts.append(json.dumps([run.key, run.cases, run.spec, cmd], default=str))
+        for arg in cmd[:1]:
             path = Path(arg)
             if path.is_file():
                 stat = path.stat()
