@@ -112,7 +112,7 @@ def test_pipeline_outputs_and_claims_csv(pipeline_report):
     assert (report / "index.html").stat().st_size <= MAX_HTML_BYTES
     assert (report / "summary.csv").exists() and (report / "runs.csv").exists()
     # The machine line from runs.csv: these results name no GPU, so none is shown (not "nan").
-    machine = re.search(r"<p>Machine: .*?</p>", (report / "index.html").read_text()).group(0)
+    machine = re.search(r"<p>Machine: .*?</p>", (report / "index.html").read_text(), re.S).group(0)
     assert "Synthetic CPU" in machine and "GPU" not in machine and "nan" not in machine
 
 

@@ -34,6 +34,9 @@ def controls(claims, registry):
     return rows, failures
 
 
+NAMED_CELLS = 4
+
+
 def drift(drift_table, threshold):
     """A warning when probes drifted past the threshold (None otherwise), and the spread of all."""
     if drift_table.empty:
@@ -46,12 +49,18 @@ def drift(drift_table, threshold):
     for r in flagged.itertuples(index=False):
         cells = [c for c in str(r.cells).split("|") if c and c != "nan"]
         affected.setdefault(f"{r.before}", set()).update(cells)
-    named = "; ".join(f"{run} ({', '.join(sorted(cells)) or 'no cell'})" for run, cells in sorted(affected.items()))
+    # A few cells by name; more as a count, so the warning stays a line (drift.csv lists them all).
+    named = "; ".join(
+        f"{run} ({', '.join(sorted(cells)) if len(cells) <= NAMED_CELLS else f'{len(cells)} cells'})"
+        if cells
+        else f"{run} (no cell)"
+        for run, cells in sorted(affected.items())
+    )
     warning = (
         f"The machine's state drifted during this run: {len(flagged)} of {len(drift_table)} probes were more "
         f"than {100 * threshold:g}% off their median (memory copy up to {100 * spread['memory']:+.0f}%, compute "
         f"chain up to {100 * spread['compute']:+.0f}%). Intervals include what changed between processes; "
-        f"the cells sampled right after a drifted probe are: {named}."
+        f"the cells sampled right after a drifted probe (drift.csv) are: {named}."
     )
     return warning, spread
 
