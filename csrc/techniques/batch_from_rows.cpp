@@ -40,7 +40,7 @@ std::vector<at::Tensor> wrap_rows(Rows& rows, bool as_2d) {
 // The joined result owns its memory on the CPU; on a GPU it still has to be copied there.
 at::Tensor to_device(const at::Tensor& t, const at::Device& device) { return device.is_cpu() ? t : t.to(device); }
 
-Case prepare(const Params& params, const at::Device& device) {
+Case prepare_batch_case(const Params& params, const at::Device& device) {
   const int64_t batch = params.integer("B");
   const int64_t width = params.integer("N");
   if (batch < 1 || width < 1) throw std::invalid_argument("batch_from_rows needs B >= 1 and N >= 1");
@@ -104,7 +104,7 @@ Technique batch_from_rows() {
                    {"B", "N"},
                    {"rows_from_blob_vstack", "rows_from_blob_cat", "rows_from_blob_stack", "flat_from_blob",
                     "prealloc_row_copy", "floor_memcpy"},
-                   prepare};
+                   prepare_batch_case};
 }
 
 }  // namespace bench

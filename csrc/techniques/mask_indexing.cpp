@@ -43,7 +43,7 @@ at::Tensor repeat(int64_t times, F apply) {
   return out;
 }
 
-Case prepare(const Params& params, const at::Device& device) {
+Case prepare_mask_case(const Params& params, const at::Device& device) {
   const int64_t rows = params.integer("rows");
   const int64_t cols = params.integer("cols");
   const double density = params.real("density");
@@ -80,7 +80,7 @@ Technique mask_indexing() {
                    "3",
                    {"rows", "cols", "density", "K"},
                    {"mask_index", "masked_select", "indices_index", "indices_index_select", "floor_copy"},
-                   prepare};
+                   prepare_mask_case};
 }
 
 }  // namespace bench

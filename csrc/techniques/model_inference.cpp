@@ -272,7 +272,7 @@ std::vector<Sample> time_models(const Params& params, const at::Device& device, 
 }
 
 // For checks (tests, the Python module): every requested variant's output at the base shape.
-Case prepare(const Params& params, const at::Device& device) {
+Case prepare_model_case(const Params& params, const at::Device& device) {
   const Plan plan = make_plan(params, device);
   const at::Tensor x = models::make_input(plan.config, plan.config.batch, device);
   Case c;
@@ -294,7 +294,7 @@ Case prepare(const Params& params, const at::Device& device) {
 }  // namespace
 
 Technique model_inference() {
-  Technique t{kTechnique, "1", {"model", "scenario"}, models::variant_names(), prepare};
+  Technique t{kTechnique, "1", {"model", "scenario"}, models::variant_names(), prepare_model_case};
   t.time = time_models;
   return t;
 }

@@ -159,8 +159,8 @@ const std::string& cpu_fusion_problem() {
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
 // The pipeline writes a one-line text ("not built: ...", "not compiled: ...") where it made
-// no model file; its reason, or "" for a real model file.
-std::string marker_reason(const std::string& path) {
+// no model file; its reason, or "" for a real model file. Unused before torch 2.6 (no AOTI).
+[[maybe_unused]] std::string marker_reason(const std::string& path) {
   std::ifstream in(path);
   std::string line;
   if (!std::getline(in, line) || line.rfind("not ", 0) != 0) return "";
