@@ -13,7 +13,7 @@
 //   bench_runner export-models --dir DIR --grid model=M [--grid SIZE=V ...]
 //                                       claim 1: save DIR/M.pt (TorchScript scripted by this
 //                                       libtorch, the native module's weights) and DIR/M.json
-//   bench_runner model-variants --device D --model M [--model-dir DIR] [--bailout-depth N]
+//   bench_runner model-variants --device D --model M [--model-dir DIR] [--bailout-depth N] [--threads N]
 //                                       claim 1: each variant "ok" or "not available: why",
 //                                       and what each sets (JSON)
 //
@@ -187,6 +187,8 @@ int model_variants(int argc, char** argv) {
   std::vector<bench::Axis> axes;
   auto flags = flags_of(argc, argv, axes);
   const at::Device device = bench::resolve_device(required(flags, "--device"));
+  // The fusion probe runs at the runs' thread count: 1.9 fuses on the CPU only with one thread.
+  if (flags.count("--threads")) at::set_num_threads(std::stoi(flags["--threads"]));
   const bench::models::ModelFiles files{flags.count("--model-dir") ? flags["--model-dir"] : "",
                                         required(flags, "--model")};
   const int64_t depth = flags.count("--bailout-depth") ? std::stoll(flags["--bailout-depth"]) : 1;

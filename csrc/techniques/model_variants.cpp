@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
@@ -133,27 +134,6 @@ class JitSettingsScope {
   JitState saved_;
 };
 
-// Forcing fusion on the CPU, tried once on a tiny module: "" when it works, else why not.
-const std::string& cpu_fusion_problem() {
-  static const std::string problem = [] {
-    try {
-      JitSettings fuse;
-      fuse.fuse = true;
-      JitSettingsScope scope(state_for(fuse));
-      jit::Module m("__torch__.bench.fusion_probe");
-      m.define("def forward(self, x):\n    return torch.relu(x + 1.0) * 2.0\n");
-      const at::Tensor x = at::ones({4});
-      for (int i = 0; i < 3; ++i) m.forward({x});
-      return std::string();
-    } catch (const std::exception& e) {
-      const std::string what = e.what();
-      return "forcing TensorExpr fusion on the CPU fails in this build (" + what.substr(0, what.find('\n')) +
-             "): it has no LLVM";
-    }
-  }();
-  return problem;
-}
-
 // ---- files ---------------------------------------------------------------------------------
 
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
@@ -271,8 +251,82 @@ std::string torchscript_file_problem(const ModelFiles& files) {
   return "";
 }
 
-std::string fusion_problem(const at::Device& device, bool try_fusion) {
-  return device.is_cpu() && try_fusion ? cpu_fusion_problem() : std::string();
+// The model as the runs will call it: its exported file and sizes when there is one, else a
+// small instance of its graph built here.
+std::pair<jit::Module, ModelConfig> probe_model(const ModelFiles& files) {
+  ModelConfig config;
+  if (!files.dir.empty() && file_exists(files.sizes()) && file_exists(files.torchscript())) {
+    const std::string text = read_file(files.sizes());
+    const std::string key = "\"sizes\": \"";
+    const size_t at = text.find(key);
+    if (at != std::string::npos) {
+      const size_t from = at + key.size();
+      Params params = parse_case(text.substr(from, text.find('"', from) - from));
+      params.set("model", files.model);
+      config = model_config(params);
+      return {jit::load(files.torchscript(), at::kCPU), config};
+    }
+  }
+  config.name = files.model;
+  config.batch = 2;
+  config.features = 8, config.hidden = 8, config.depth = 2;
+  config.channels = 4, config.image = 16;
+  config.seq = 4, config.dim = 8, config.heads = 2, config.layers = 1;
+  return {make_scripted(config), config};
+}
+
+// Forcing fusion on the CPU, tried once on a tiny element-wise module: "" when it works, else
+// why not.
+const std::string& generic_fusion_problem() {
+  static const std::string problem = [] {
+    try {
+      JitSettings fuse;
+      fuse.fuse = true;
+      JitSettingsScope scope(state_for(fuse));
+      jit::Module m("__torch__.bench.fusion_probe");
+      m.define("def forward(self, x):\n    return torch.relu(x + 1.0) * 2.0\n");
+      const at::Tensor x = at::ones({4});
+      for (int i = 0; i < 3; ++i) m.forward({x});
+      return std::string();
+    } catch (const std::exception& e) {
+      const std::string what = e.what();
+      return "forcing TensorExpr fusion on the CPU fails in this build (" + what.substr(0, what.find('\n')) +
+             "): it has no LLVM";
+    }
+  }();
+  return problem;
+}
+
+// Then once per model on its own TorchScript graph, called as the runs call it (no grad, the
+// runs' thread count): "" when it works, else why not. The tiny module cannot speak for every
+// graph: which ops a fuser takes, and whether it then needs LLVM, depends on the graph.
+const std::string& cpu_fusion_problem(const ModelFiles& files) {
+  if (!generic_fusion_problem().empty()) return generic_fusion_problem();
+  static std::map<std::string, std::string> problems;
+  auto found = problems.find(files.torchscript());
+  if (found != problems.end()) return found->second;
+  std::string problem;
+  try {
+    JitSettings fuse;
+    fuse.fuse = true;
+    JitSettingsScope scope(state_for(fuse));
+    at::NoGradGuard no_grad;  // as the runs call it: with grad mode on, little gets fused
+    std::pair<jit::Module, ModelConfig> probe = probe_model(files);
+    jit::Module& module = probe.first;
+    const ModelConfig& config = probe.second;
+    module.eval();
+    const at::Tensor x = make_input(config, config.batch, at::kCPU);
+    for (int i = 0; i < 4; ++i) module.forward({x});  // profile, then optimize and run the fused graph
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    problem = "forcing TensorExpr fusion on the CPU fails for this model's graph in this build (" +
+              what.substr(0, what.find('\n')) + "): it has no LLVM";
+  }
+  return problems.emplace(files.torchscript(), problem).first->second;
+}
+
+std::string fusion_problem(const at::Device& device, const ModelFiles& files, bool try_fusion) {
+  return device.is_cpu() && try_fusion ? cpu_fusion_problem(files) : std::string();
 }
 
 std::string python_export_problem(const ModelFiles& files) {
@@ -332,7 +386,7 @@ VariantSpec torchscript_variant(const std::string& name, const std::string& desc
       name,
       [description, with_depth](int64_t depth) { return with_depth ? description + bailout_text(depth) : description; },
       [jit, with_depth](const at::Device& device, const ModelFiles& files, bool try_fusion) {
-        std::string why = jit.fuse ? fusion_problem(device, try_fusion) : "";
+        std::string why = jit.fuse ? fusion_problem(device, files, try_fusion) : "";
         if (!why.empty()) return why + (with_depth ? " (the bailout depth only acts on fused graphs)" : "");
         return torchscript_file_problem(files);
       },

@@ -44,13 +44,16 @@ SCENARIOS = {
 }
 
 
-def variant_status(runner, device, model, model_dir, bailout_depth, log):
-    """(exit code, the runner's JSON or its stderr)."""
+def variant_status(runner, device, threads, model, model_dir, bailout_depth, log):
+    """(exit code, the runner's JSON or its stderr). At the runs' thread count: whether a fuser
+    fuses at all can depend on it (1.9 fuses on the CPU only with one thread)."""
     cmd = [
         str(runner),
         "model-variants",
         "--device",
         device,
+        "--threads",
+        str(threads),
         "--model",
         model,
         "--model-dir",
@@ -153,7 +156,7 @@ def run(runner, version, device, threads, spec, models, model_dir, samples_out, 
 
     by_model = {}
     for model in models:
-        code, answer = variant_status(runner, device, model, model_dir, spec["bailout_depth"], log)
+        code, answer = variant_status(runner, device, threads, model, model_dir, spec["bailout_depth"], log)
         if code == DEVICE_UNAVAILABLE:
             record_without_samples(
                 samples_out, provenance_out, cfg_hash, "not run", answer.removeprefix("not run: "), **base
