@@ -40,3 +40,16 @@ def test_results_from_other_machines_or_commits_are_flagged_not_mixed_silently()
     runs["environment"] = ["NVIDIA_TF32_OVERRIDE=0", "none", ""]
     notes = mixed_provenance(runs)
     assert len(notes) == 1 and "tuning variables" in notes[0] and "NVIDIA_TF32_OVERRIDE=0: 1.8.1" in notes[0]
+
+
+def test_a_wide_run_names_a_few_runs_per_commit_and_counts_the_rest():
+    base = {"status": "ok", "front": "cpp", "host": "a", "cpu_model": "X", "config_hash": "h1", "device": "cpu"}
+    versions = ["1.8.1", "1.9.1", "1.10.2", "1.11.0", "1.12.1", "1.13.1", "2.0.1"]
+    runs = pd.DataFrame(
+        [{**base, "version": v, "technique": "batch_from_rows", "git_commit": "c1"} for v in versions]
+        + [{**base, "version": "1.8.1", "technique": "mask_indexing", "git_commit": "c2"}]
+    )
+    (note,) = mixed_provenance(runs)
+    assert "c1: 1.8.1/cpu/batch_from_rows, 1.9.1/cpu/batch_from_rows" in note
+    assert "and 3 more (runs.csv lists them all)" in note and "1.13.1/cpu" not in note
+    assert "c2: 1.8.1/cpu/mask_indexing" in note

@@ -28,3 +28,15 @@ def count(value):
 def duration_or_below(ns):
     """A time estimated as a difference: 'below resolution' where it is not above zero."""
     return duration(ns) if ns > 0 else "below resolution"
+
+
+NAMED = 4  # a warning names this many items; beyond that it names the first and counts the rest
+
+
+def first_few(items, where, sep=", "):
+    """'a, b, c, d and 19 more (where)': a list that stays a line on a wide run (23 releases),
+    while `where` (a CSV) lists them all."""
+    items = list(items)
+    if len(items) <= NAMED:
+        return sep.join(items)
+    return f"{sep.join(items[:NAMED])} and {len(items) - NAMED} more ({where} lists them all)"

@@ -8,6 +8,8 @@ import platform
 import socket
 import subprocess
 
+from . import format as fmt
+
 
 def cpu_model():
     try:
@@ -134,9 +136,12 @@ def mixed_provenance(runs):
         if len(distinct) > 1:
             groups = "; ".join(
                 f"{value}: "
-                + ", ".join(
-                    f"{r.version}/{r.device}/{r.technique}" + ("" if r.front == "cpp" else f" ({r.front})")
-                    for r in measured[values == value].itertuples()
+                + fmt.first_few(
+                    (
+                        f"{r.version}/{r.device}/{r.technique}" + ("" if r.front == "cpp" else f" ({r.front})")
+                        for r in measured[values == value].itertuples()
+                    ),
+                    "runs.csv",
                 )
                 for value in distinct
             )

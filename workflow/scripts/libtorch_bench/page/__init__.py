@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jinja2
 
+from .. import format as fmt
 from ..findings import findings
 from ..provenance import git_commit, mixed_provenance
 from . import trust, verdicts
@@ -86,6 +87,13 @@ def platform_names(runs):
     where it is not the version itself."""
     keys = runs[["libtorch", "version", "device"]].drop_duplicates()
     keys = keys.assign(order=keys["libtorch"].map(verdicts.version_key)).sort_values(["order", "device"])
+    names = keys.assign(
+        name=[r.libtorch + (f" ({r.version})" if r.version != r.libtorch else "") for r in keys.itertuples()]
+    )
+    devices = names.groupby("name", sort=False)["device"].agg(tuple)
+    if len(keys) > fmt.NAMED and devices.nunique() == 1:  # a wide run: each version once
+        versions = list(devices.index)
+        return f"libtorch {', '.join(versions[:-1])} and {versions[-1]}, each on {' and '.join(devices.iloc[0])}"
     return ", ".join(
         f"{r.libtorch}" + (f" ({r.version})" if r.version != r.libtorch else "") + f" on {r.device}"
         for r in keys.itertuples(index=False)

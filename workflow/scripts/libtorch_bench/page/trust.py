@@ -30,7 +30,16 @@ def controls(claims, registry):
             if not r.passed:
                 missed.setdefault(platform, []).append(f"claim {claim} {questions[comparison].split(':')[0]}")
         rows.append({"id": comparison, "claim": claim, "question": questions[comparison], "entries": entries})
-    failures = [f"libtorch {platform}: {', '.join(names)}." for platform, names in missed.items()]
+    if len(missed) <= fmt.NAMED:
+        failures = [f"libtorch {platform}: {', '.join(names)}." for platform, names in missed.items()]
+        return rows, failures
+    # A wide run: one line per control, counting the platforms where it missed.
+    by_control = {}
+    for platform, names in missed.items():
+        for name in names:
+            by_control.setdefault(name, []).append(platform)
+    total = len({e["platform"] for row in rows for e in row["entries"]})
+    failures = [f"{name}: missed on {len(platforms)} of {total} platforms." for name, platforms in by_control.items()]
     return rows, failures
 
 
@@ -50,11 +59,15 @@ def drift(drift_table, threshold):
         cells = [c for c in str(r.cells).split("|") if c and c != "nan"]
         affected.setdefault(f"{r.before}", set()).update(cells)
     # A few cells by name; more as a count, so the warning stays a line (drift.csv lists them all).
-    named = "; ".join(
-        f"{run} ({', '.join(sorted(cells)) if len(cells) <= NAMED_CELLS else f'{len(cells)} cells'})"
-        if cells
-        else f"{run} (no cell)"
-        for run, cells in sorted(affected.items())
+    named = fmt.first_few(
+        (
+            f"{run} ({', '.join(sorted(cells)) if len(cells) <= NAMED_CELLS else f'{len(cells)} cells'})"
+            if cells
+            else f"{run} (no cell)"
+            for run, cells in sorted(affected.items())
+        ),
+        "drift.csv",
+        sep="; ",
     )
     warning = (
         f"The machine's state drifted during this run: {len(flagged)} of {len(drift_table)} probes were more "
