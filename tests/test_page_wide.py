@@ -32,3 +32,11 @@ def test_the_drift_warning_names_a_few_runs_and_counts_the_rest():
     )
     warning, _ = drift(table, 0.25)
     assert warning.count("B=1;N=8") == 4 and "and 2 more (drift.csv lists them all)" in warning
+
+
+def test_a_release_measured_as_a_wheel_and_as_the_installed_torch_is_told_apart():
+    from libtorch_bench.findings import and_list, short_labels
+
+    on = [("2.12.1", "2.12.1", "cpu", "cpp"), ("2.13.0", "2.13.0", "cpu", "cpp"), ("2.13.0", "installed", "cpu", "cpp")]
+    assert and_list(short_labels(on)) == "2.12.1, 2.13.0 and 2.13.0 (installed)"
+    assert short_labels([("2.13.0", "installed", "cpu", "python")]) == ["2.13.0 python"]

@@ -218,3 +218,11 @@ def test_the_stability_check_counts_how_verdicts_moved():
         "covered": 3,
         "within_10pct": 3,
     }
+
+
+def test_a_device_reason_drops_the_warnings_a_libtorch_prints_before_it():
+    from libtorch_bench.runner import unavailable_reason
+
+    stderr = "[W interface.cpp:47] Warning: Loading nvfuser library failed\nnot run: no CUDA device\n"
+    assert unavailable_reason(stderr) == "no CUDA device"
+    assert unavailable_reason("odd failure") == "odd failure"

@@ -256,7 +256,22 @@ def platform_name(platform):
 def short_labels(platforms):
     """Each platform by what tells it apart from the others: '1.8.1', '2.13.0 python', '2.13.0 cuda'."""
     devices = len({p[2] for p in platforms}) > 1
-    return [p[0] + (f" {p[2]}" if devices else "") + ("" if p[3] == "cpp" else f" {p[3]}") for p in platforms]
+    keys = {}  # a release measured twice (a wheel and the installed torch) names its config key
+    for p in platforms:
+        keys.setdefault(p[0], set()).add(p[1])
+    return [
+        p[0]
+        + (f" ({p[1]})" if len(keys[p[0]]) > 1 and p[1] != p[0] else "")
+        + (f" {p[2]}" if devices else "")
+        + ("" if p[3] == "cpp" else f" {p[3]}")
+        for p in platforms
+    ]
+
+
+def and_list(items):
+    """'a, b and c'."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def group_name(platforms):
@@ -346,7 +361,7 @@ def said_on(text, on, platforms, facts):
     filled = fill(text, [facts[p] for p in on], short_labels(on))
     if len(on) == len(platforms) and len(platforms) > 1 or len(platforms) == 1:
         return filled
-    return f"On {' and '.join(short_labels(on))}: {filled[0].lower() + filled[1:]}"
+    return f"On {and_list(short_labels(on))}: {filled[0].lower() + filled[1:]}"
 
 
 def findings(registry, claims):

@@ -31,7 +31,16 @@ import pandas as pd
 
 from .atomic import replace_atomically, write_json_atomic
 from .provenance import collect
-from .runner import DEVICE_UNAVAILABLE, RunError, check_samples, failed, record_without_samples, run_logged, runner_info
+from .runner import (
+    DEVICE_UNAVAILABLE,
+    RunError,
+    check_samples,
+    failed,
+    record_without_samples,
+    run_logged,
+    runner_info,
+    unavailable_reason,
+)
 
 TECHNIQUE = "model_inference"
 PYTHON_EXPORT_VARIANTS = ("torchscript_python_export", "aotinductor")
@@ -158,9 +167,7 @@ def run(runner, version, device, threads, spec, models, model_dir, samples_out, 
     for model in models:
         code, answer = variant_status(runner, device, threads, model, model_dir, spec["bailout_depth"], log)
         if code == DEVICE_UNAVAILABLE:
-            record_without_samples(
-                samples_out, provenance_out, cfg_hash, "not run", answer.removeprefix("not run: "), **base
-            )
+            record_without_samples(samples_out, provenance_out, cfg_hash, "not run", unavailable_reason(answer), **base)
             return
         if code != 0:
             raise RunError(f"{runner} model-variants failed (exit {code}): {answer[-2000:]}")

@@ -14,6 +14,16 @@ from .provenance import collect
 from .samples import SAMPLE_COLUMNS, header_line
 
 DEVICE_UNAVAILABLE = 3  # bench_runner's exit code when the device cannot be used
+
+
+def unavailable_reason(stderr):
+    """The reason bench_runner gives for exit DEVICE_UNAVAILABLE: its "not run: ..." line, without
+    the warnings a libtorch prints before it (2.0.1: "[W interface.cpp:47] ... nvfuser ...")."""
+    text = stderr.strip()
+    at = text.rfind("not run: ")
+    return text[at + len("not run: ") :].strip() if at >= 0 else text
+
+
 # Test-only fault injection: "TECHNIQUE:abort:N" or "TECHNIQUE:hang:N" makes that technique's
 # runner abort() or hang after N samples.
 FAULT_ENV = "LIBTORCH_BENCH_FAULT"

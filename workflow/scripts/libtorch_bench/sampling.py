@@ -34,7 +34,7 @@ import pandas as pd
 from .atomic import write_json_atomic, write_text_atomic
 from .comparisons import case_matches, compare_case
 from .provenance import collect
-from .runner import DEVICE_UNAVAILABLE, check_samples, record_without_samples, without_fault_flags
+from .runner import DEVICE_UNAVAILABLE, check_samples, record_without_samples, unavailable_reason, without_fault_flags
 from .samples import SAMPLE_COLUMNS
 from .stats import DECIDED, rounds_per_process
 
@@ -144,7 +144,7 @@ class Sampler:
             )
             if code == DEVICE_UNAVAILABLE:
                 partial.unlink(missing_ok=True)
-                run.status, run.reason = "not run", stderr.strip().removeprefix("not run: ")
+                run.status, run.reason = "not run", unavailable_reason(stderr)
                 return
             if code != 0:
                 partial.unlink(missing_ok=True)
