@@ -62,3 +62,15 @@ def test_points_follow_version_order_not_text():
     rng = np.random.default_rng(4)
     points = family_points(trend_rows(lambda i, n, b: 2.0, 0.05, rng), SPEC)
     assert list(points[points.family == 8].libtorch) == RELEASES  # 1.10.2 after 1.9.1, 2.13.0 after 2.2.2
+
+
+def test_a_change_is_shown_by_a_case_that_moved_so_its_intervals_do_not_overlap():
+    rng = np.random.default_rng(4)
+    base = {1: 5.0, 16: 4.0, 256: 6.0}  # the family's median case (B=1) stays put
+    late = {1: 5.0, 16: 4.8, 256: 7.0}
+    rows = trend_rows(lambda i, n, b: (late if i >= 3 and n == 8 else base)[b], 0.02, rng)
+    found = changes(rows, "2", SPEC)
+    assert list(found[["family", "before", "after", "direction"]].itertuples(index=False, name=None)) == [
+        ("N=8", "1.10.2", "1.11.0", "rose")
+    ]
+    assert found.high_before.iloc[0] < found.low_after.iloc[0]

@@ -8,6 +8,7 @@ its cases step, all in the same direction. A noisy but flat trend has overlappin
 and gives no change; the family's ratio at the two releases is its median case's, a value of
 claims.csv."""
 
+import numpy as np
 import pandas as pd
 
 from .samples import parse_params, version_key
@@ -68,7 +69,12 @@ def changes(claims, claim_id, spec):
             down = both.ci_high_b < both.ci_low_a
             for direction, stepped in (("rose", up), ("fell", down)):
                 if stepped.sum() * 2 >= len(both) and stepped.any():
-                    ta, tb = typical(a), typical(b)
+                    # Shown by the median case among those that stepped, so that the two intervals
+                    # quoted are ones that do not overlap (the family's median case may not have moved).
+                    moved = both[stepped]
+                    pick = moved.iloc[np.argsort(np.log(moved.ratio_b / moved.ratio_a).to_numpy(), kind="stable")]
+                    case = pick.iloc[(len(pick) - 1) // 2]["case"]
+                    ta, tb = a[a.case == case].iloc[0], b[b.case == case].iloc[0]
                     out.append(
                         {
                             "claim": claim_id,
