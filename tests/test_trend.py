@@ -74,3 +74,11 @@ def test_a_change_is_shown_by_a_case_that_moved_so_its_intervals_do_not_overlap(
         ("N=8", "1.10.2", "1.11.0", "rose")
     ]
     assert found.high_before.iloc[0] < found.low_after.iloc[0]
+
+
+def test_a_step_among_comparisons_with_too_few_processes_is_not_a_change():
+    rng = np.random.default_rng(1)
+    rows = trend_rows(lambda i, n, b: 5.0 if i < 4 or n == 512 else 2.0, 0.05, rng)
+    assert not changes(rows, "2", SPEC).empty
+    rows["reason"] = "only 2 processes (fewer than report.min_rounds = 3)"
+    assert changes(rows, "2", SPEC).empty

@@ -22,6 +22,9 @@ from .stats import (
     verdict_of,
 )
 
+# The reason of a verdict withheld for too few processes; its interval cannot be trusted either.
+TOO_FEW_ROUNDS = "fewer than report.min_rounds"
+
 CLAIM_COLUMNS = [
     "claim",
     "comparison",
@@ -199,7 +202,7 @@ def compare_case(comparison, case_samples, key, settings, floor, looks=1, stop="
         units = len(set(clusters))
         if resampling_unit(comparison["metric"]) == "rounds" and units < int(settings["min_rounds"]):
             verdict = "inconclusive"
-            why = f"only {units} processes (fewer than report.min_rounds = {settings['min_rounds']})"
+            why = f"only {units} processes ({TOO_FEW_ROUNDS} = {settings['min_rounds']})"
         else:
             verdict, why = verdict_of(low, high, float(settings["holds_above"]), float(settings["reversed_below"]))
         a, b = variant_stats(s["ns"], spike_factor), variant_stats(f["ns"], spike_factor)

@@ -11,6 +11,7 @@ claims.csv."""
 import numpy as np
 import pandas as pd
 
+from .comparisons import TOO_FEW_ROUNDS
 from .samples import parse_params, version_key
 
 CHANGE_COLUMNS = [
@@ -57,6 +58,8 @@ def changes(claims, claim_id, spec):
     """Every change of a claim's trend comparison between neighbouring releases, per device,
     front and family (CHANGE_COLUMNS)."""
     rows = series(claims, spec["comparison"], spec["family"])
+    if "reason" in rows:  # a verdict withheld for too few processes has no interval to trust either
+        rows = rows[~rows.reason.astype(str).str.contains(TOO_FEW_ROUNDS, regex=False)]
     out = []
     for (device, front, family), part in rows.groupby(["device", "front", "family"], sort=True):
         releases = sorted(part["libtorch"].unique(), key=version_key)
