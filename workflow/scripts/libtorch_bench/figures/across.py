@@ -68,10 +68,13 @@ def trend(ctx, path, dpi):
             y = g["ratio"].to_numpy()
             err = np.vstack([y - g["ci_low"].to_numpy(), g["ci_high"].to_numpy() - y])
             ax.errorbar(x, y, yerr=np.clip(err, 0, None), color=colors[family], marker="o", ms=4, lw=1.4, capsize=2)
+        labels = {}  # one label per step, naming every family that moved there (else they overprint)
         for r in found[(found.device == device) & (found.front == front)].itertuples(index=False):
             at = (releases.index(r.before) + releases.index(r.after)) / 2
+            labels.setdefault(at, []).append(f"{r.family} {r.direction}")
+        for at, text in labels.items():
             ax.axvline(at, color="#555555", ls="--", lw=0.9)
-            ax.text(at, ax.get_ylim()[1], f" {r.family} {r.direction}", fontsize=7.5, va="top", rotation=90)
+            ax.text(at, ax.get_ylim()[1], " " + ", ".join(text), fontsize=7.5, va="top", rotation=90)
 
     comparison = spec["comparison"]
     _panels(
