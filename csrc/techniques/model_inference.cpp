@@ -2,12 +2,16 @@
 // a file, under each executor setting, in three scenarios:
 //
 //   cold    the first `calls` calls after loading, in this (fresh) process: round = the
-//           process index given as `process`, call = the call index after loading
+//           first round given (--first-round: the cell's round, one per process), call = the
+//           call index after loading
 //   steady  one fixed input shape after `warmup_rounds` untimed calls of every variant;
 //           `rounds` rounds of `calls_per_round` calls, variants interleaved, order rotating
 //   shapes  after the warm-up at the base shape, `shape_count` batch sizes never seen before,
 //           each called `shape_repeats` times in a row, then every size seen (base included)
-//           again in another order; one variant after the other, call = index in the sequence
+//           again in another order; one variant after the other, call = index in the sequence,
+//           round = the first round given; the order of the sizes is drawn from the process
+//           index (--process), so each process of a cell meets the new shapes in its own order
+//           and every variant of that process in the same one
 //
 // Every row carries the input shape and what the graph executor did in that call (see
 // ExecutorProbe). Outputs are compared with the native module's (within models::tolerance of
@@ -16,7 +20,7 @@
 //
 // Parameters: model, scenario and the model's sizes (the CSV's params); variants ('+'-separated,
 // default: every variant available here), model_dir (exported files; default: TorchScript is
-// saved to a temporary file and loaded back), process, calls, shape_count, shape_repeats,
+// saved to a temporary file and loaded back), calls, shape_count, shape_repeats,
 // bailout_depth (torchscript_low_bailout), budget_seconds, probe (0: no mechanism hooks, to
 // measure what they cost; events are then empty).
 //
@@ -46,7 +50,6 @@ struct Plan {
   std::string scenario;
   std::vector<std::string> variants;
   models::ModelFiles files;
-  int process = 0;
   int64_t calls = 50;
   int64_t shape_count = 30;
   int64_t shape_repeats = 2;
@@ -81,7 +84,6 @@ Plan make_plan(const Params& params, const at::Device& device) {
     throw std::invalid_argument(std::string(kTechnique) + ": scenario must be cold, steady or shapes (got '" +
                                 plan.scenario + "')");
   plan.files = models::ModelFiles{params.has("model_dir") ? params.str("model_dir") : "", plan.config.name};
-  plan.process = static_cast<int>(optional_integer(params, "process", 0, 0));
   plan.calls = optional_integer(params, "calls", 50, 1);
   plan.shape_count = optional_integer(params, "shape_count", 30, 1);
   plan.shape_repeats = optional_integer(params, "shape_repeats", 2, 1);
@@ -164,7 +166,7 @@ void verify(const Plan& plan, const std::string& variant, const at::Device& devi
                          ", batch " + std::to_string(kv.first));
 }
 
-std::vector<Sample> run_cold(const Plan& plan, const at::Device& device) {
+std::vector<Sample> run_cold(const Plan& plan, const at::Device& device, const Options& options) {
   models::ExecutorProbe probe(plan.probe);
   const std::string& name = plan.variants.front();
   models::LoadedVariant v = models::load_variant(name, plan.config, plan.files, device, plan.bailout_depth);
@@ -176,7 +178,7 @@ std::vector<Sample> run_cold(const Plan& plan, const at::Device& device) {
   for (int64_t call = 0; call < plan.calls && within_budget(plan, "cold", name, call, spent); ++call) {
     TimedCall t = timed_call(v, x, device, probe);
     spent += t.ns;
-    samples.push_back(make_sample(plan, name, plan.process, static_cast<int>(call), t, shape, plan.process));
+    samples.push_back(make_sample(plan, name, options.first_round, static_cast<int>(call), t, shape, options.process));
     last = std::move(t.out);
   }
   verify(plan, name, device, {{plan.config.batch, last}});
@@ -221,16 +223,17 @@ std::vector<Sample> run_steady(const Plan& plan, const at::Device& device, const
   return samples;
 }
 
-// shape_count batch sizes other than the base one, in a seeded order, each shape_repeats times;
-// then every size seen, the base included, again in another order.
-std::vector<int64_t> shape_sequence(const Plan& plan) {
+// shape_count batch sizes other than the base one, in an order seeded by the process index, each
+// shape_repeats times; then every size seen, the base included, again in another order.
+std::vector<int64_t> shape_sequence(const Plan& plan, int process) {
   std::vector<int64_t> fresh;
   for (int64_t b = 1; static_cast<int64_t>(fresh.size()) < plan.shape_count; ++b)
     if (b != plan.config.batch) fresh.push_back(b);
-  std::shuffle(fresh.begin(), fresh.end(), std::mt19937(7));
+  const auto seed = static_cast<uint32_t>(process) * 2654435761u;
+  std::shuffle(fresh.begin(), fresh.end(), std::mt19937(seed ^ 7u));
   std::vector<int64_t> seen = fresh;
   seen.push_back(plan.config.batch);
-  std::shuffle(seen.begin(), seen.end(), std::mt19937(11));
+  std::shuffle(seen.begin(), seen.end(), std::mt19937(seed ^ 11u));
   std::vector<int64_t> sequence;
   for (const auto* part : {&fresh, &seen})
     for (int64_t b : *part)
@@ -240,7 +243,7 @@ std::vector<int64_t> shape_sequence(const Plan& plan) {
 
 std::vector<Sample> run_shapes(const Plan& plan, const at::Device& device, const Options& options) {
   models::ExecutorProbe probe(plan.probe);
-  const std::vector<int64_t> sequence = shape_sequence(plan);
+  const std::vector<int64_t> sequence = shape_sequence(plan, options.process);
   std::map<int64_t, at::Tensor> inputs;
   for (int64_t b : sequence) inputs.emplace(b, models::make_input(plan.config, b, device));
   std::vector<Sample> samples;
@@ -254,8 +257,8 @@ std::vector<Sample> run_shapes(const Plan& plan, const at::Device& device, const
       const at::Tensor& x = inputs.at(sequence[call]);
       TimedCall t = timed_call(v, x, device, probe);
       spent += t.ns;
-      samples.push_back(
-          make_sample(plan, name, 0, static_cast<int>(call), t, models::shape_string(x.sizes()), options.process));
+      samples.push_back(make_sample(plan, name, options.first_round, static_cast<int>(call), t,
+                                    models::shape_string(x.sizes()), options.process));
       outputs[sequence[call]] = std::move(t.out);
     }
     verify(plan, name, device, outputs);
@@ -266,7 +269,7 @@ std::vector<Sample> run_shapes(const Plan& plan, const at::Device& device, const
 std::vector<Sample> time_models(const Params& params, const at::Device& device, const Options& options) {
   torch::NoGradGuard no_grad;
   const Plan plan = make_plan(params, device);
-  if (plan.scenario == "cold") return run_cold(plan, device);
+  if (plan.scenario == "cold") return run_cold(plan, device, options);
   if (plan.scenario == "steady") return run_steady(plan, device, options);
   return run_shapes(plan, device, options);
 }

@@ -68,11 +68,17 @@ def technique_specs():
 TECHNIQUE_SPECS = technique_specs()
 
 
+def ascending(key, looks):
+    if looks != sorted(set(looks)):
+        raise WorkflowError(f"{key} must ascend without repeats (got {looks})")
+
+
 def check_sampling():
     """What the schema cannot say: looks ascending and reachable, a band that is one."""
     looks = config["sampling"]["looks"]
-    if looks != sorted(set(looks)):
-        raise WorkflowError(f"sampling.looks must ascend without repeats (got {looks})")
+    ascending("sampling.looks", looks)
+    for scenario, scenario_looks in TECHNIQUE_SPECS["model_inference"]["looks"].items():
+        ascending(f"techniques.model_inference.looks.{scenario}", scenario_looks)
     for name in REGISTRY.grid_techniques:
         spec = TECHNIQUE_SPECS[name]
         caps = {f"techniques.{name}.max_rounds": spec["max_rounds"]}
@@ -111,12 +117,12 @@ if config["threads"] > (os.cpu_count() or 1):
 # Each fresh process is one round of the cold-start comparisons (first_call, process_total).
 if (
     MODEL_INFERENCE["enabled"]
-    and MODEL_INFERENCE["processes"] < config["report"]["min_rounds"]
+    and MODEL_INFERENCE["looks"]["cold"][-1] < config["report"]["min_rounds"]
 ):
     logger.warning(
-        f"techniques.model_inference.processes={MODEL_INFERENCE['processes']} is below "
+        f"techniques.model_inference.looks.cold={MODEL_INFERENCE['looks']['cold']} ends below "
         f"report.min_rounds={config['report']['min_rounds']}: claim 1's cold-start comparisons will "
-        "read 'inconclusive' whatever their interval; raise processes to get a verdict."
+        "read 'inconclusive' whatever their interval; take more cold processes to get a verdict."
     )
 
 try:
@@ -133,8 +139,7 @@ wildcard_constraints:
 
 
 # ---- Timing isolation: a convention every timing rule follows -------------------------
-# A timing rule is any rule whose job measures wall time (run_techniques, run_models,
-# ...). Each one
+# A timing rule is any rule whose job measures wall time (run_techniques, ...). Each one
 #   1. declares `threads: TIMING_THREADS`. Locally that is every core Snakemake was given
 #      (`--cores N|all`), so the scheduler runs a timing job alone: no other timing job,
 #      no build and no provisioning beside it;
@@ -190,20 +195,21 @@ def model_grid(wildcards):
     )
 
 
-def model_inputs(wildcards):
-    """What run_models needs besides the runner: each model's TorchScript file, and
-    for the installed torch its Python export and AOTInductor package if asked for."""
-    files = {
-        "torchscript": expand(
-            "results/models/{version}/{model}.pt",
-            version=wildcards.version,
-            model=MODELS,
-        )
-    }
-    if wildcards.version == "installed" and PYTHON_EXPORT_VARIANTS & set(
+def claim1_enabled():
+    return MODEL_INFERENCE["enabled"] and bool(MODELS)
+
+
+def model_files():
+    """What claim 1's runs need besides the runners: each model's TorchScript file per
+    version, and for the installed torch its Python export and AOTInductor package if
+    asked for."""
+    if not claim1_enabled():
+        return []
+    files = expand("results/models/{version}/{model}.pt", version=VERSIONS, model=MODELS)
+    if "installed" in VERSIONS and PYTHON_EXPORT_VARIANTS & set(
         MODEL_INFERENCE["variants"]
     ):
-        files["python_exports"] = expand(
+        files += expand(
             "results/models/installed/{model}.{kind}",
             model=MODELS,
             kind=["python.pt", "aoti.pt2"],
@@ -218,13 +224,15 @@ def python_front_enabled():
     )
 
 
-def grid_outputs(device, suffix):
-    """What run_techniques writes for one device: every grid run's CSV (or JSON), Python front included."""
+def technique_outputs(device, suffix):
+    """What run_techniques writes for one device: every run's CSV (or JSON), claim 1's
+    and the Python front's included."""
     outputs = expand(
         "results/raw/{version}/{device}/{technique}.{suffix}",
         version=VERSIONS,
         device=device,
-        technique=GRID_TECHNIQUES,
+        technique=GRID_TECHNIQUES
+        + (["model_inference"] if claim1_enabled() else []),
         suffix=suffix,
     )
     if python_front_enabled():
@@ -233,9 +241,7 @@ def grid_outputs(device, suffix):
 
 
 def probe_outputs():
-    return (
-        expand("results/probe/{device}.csv", device=DEVICES) if GRID_TECHNIQUES else []
-    )
+    return expand("results/probe/{device}.csv", device=DEVICES) if TECHNIQUES else []
 
 
 def all_benchmark_outputs():

@@ -40,28 +40,3 @@ rule export_python_models:
         compile_aoti="cpu" in DEVICES,
     script:
         "../scripts/export_python_models.py"
-
-
-rule run_models:
-    """Claim 1: every model and variant on one libtorch and device, cold start (fresh
-    processes), steady state and changing shapes: one CSV row per call with its shape and
-    the graph executor's event, and the provenance (variants not available, and why)."""
-    input:
-        unpack(model_inputs),
-        runner="results/build/{version}/bench_runner",
-    output:
-        samples="results/raw/{version}/{device}/model_inference.csv",
-        provenance="results/raw/{version}/{device}/model_inference.json",
-    log:
-        "results/logs/run/{version}/{device}/model_inference.log",
-    conda:
-        "../envs/pipeline.yaml"
-    # A timing rule: runs alone on the machine (see 'Timing isolation' in common.smk).
-    threads: TIMING_THREADS
-    params:
-        spec=MODEL_INFERENCE,
-        models=lambda wc: {m: model_sizes(m) for m in MODELS},
-        model_dir=lambda wc: f"results/models/{wc.version}",
-        threads=config["threads"],
-    script:
-        "../scripts/run_models.py"

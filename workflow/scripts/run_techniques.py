@@ -1,6 +1,6 @@
-"""Rule run_techniques: claims 2-3 on one device, every grid technique on every libtorch version
-(and claim 3's Python front), sampled adaptively in processes interleaved across runs
-(libtorch_bench.sampling)."""
+"""Rule run_techniques: every claim on one device, every technique on every libtorch version
+(claim 1's scenarios, claims 2-3's grids and claim 3's Python front), sampled adaptively in
+processes interleaved across runs (libtorch_bench.sampling)."""
 
 import itertools
 import json
@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from libtorch_bench import registry
+from libtorch_bench import model_runs, registry
 from libtorch_bench.provenance import config_hash
 from libtorch_bench.rule_script import rule_main
 from libtorch_bench.runner import FAULT_ENV, fault_flags, runner_info
@@ -92,11 +92,15 @@ def installed_torch():
     return {"libtorch": full.split("+")[0], "torch": full}
 
 
-def plan_runs(snakemake, reg):
+def plan_runs(snakemake, reg, log):
     device, threads = snakemake.wildcards.device, snakemake.params.threads
     runs = []
     for version, runner in zip(snakemake.params.versions, snakemake.input.runners, strict=True):
         info = runner_info(runner)
+        if snakemake.params.models:  # claim 1: its scenarios, as data for the sampler
+            spec = snakemake.params.model_spec
+            models = snakemake.params.models
+            runs += model_runs.plan(version, device, runner, info, threads, spec, models, f"results/models/{version}", log)
         for technique in snakemake.params.techniques:
             claim, spec = reg.claim_of(technique), snakemake.params.specs[technique]
             run = Run(
@@ -142,7 +146,7 @@ def plan_runs(snakemake, reg):
 
 def machine_probe(runs):
     """The probe of the first runner that was built (the same binary for the whole job)."""
-    built = [run.command(["X"], 1, 0, 0, "OUT")[0] for run in runs if run.front == "cpp" and run.status == "ok"]
+    built = [run.command(run.cases[:1], 1, 0, 0, "OUT")[0] for run in runs if run.front == "cpp" and run.status == "ok"]
     if not built:
         return None
 
@@ -156,7 +160,7 @@ def machine_probe(runs):
 def main(snakemake, log):
     started = time.monotonic()
     reg = registry.load(snakemake.input.comparisons)
-    runs = plan_runs(snakemake, reg)
+    runs = plan_runs(snakemake, reg, log)
     sampler = Sampler(
         runs,
         reg,

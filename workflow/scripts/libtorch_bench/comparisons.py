@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import rates
 from .registry import is_control, is_pattern, matches
 from .samples import HARNESS_VARIANT, parse_params
 from .stats import (
@@ -60,6 +61,16 @@ CLAIM_COLUMNS = [
     "processes",
     "stop",
     "confidence",
+    # appended with exact statistics for spikes (metric spikes only, else empty): each rate per
+    # call and the largest the run could have missed (one-sided exact bound at `confidence`);
+    # the excess rate slow - fast and its Newcombe interval, on which the verdict rests
+    "rate_slow",
+    "rate_slow_high",
+    "rate_fast",
+    "rate_fast_high",
+    "excess",
+    "excess_low",
+    "excess_high",
 ]
 
 
@@ -116,7 +127,11 @@ def _describe(spec):
     return spec
 
 
-RESAMPLED = {"samples": "calls, each variant independently", "rounds": "processes, then rounds; paired"}
+RESAMPLED = {
+    "samples": "calls, each variant independently",
+    "rounds": "processes, then rounds; paired",
+    "counts": "none: spike counts per call (exact and score intervals)",
+}
 
 
 def identity(comparison, version, device, libtorch, front, case):
@@ -184,28 +199,35 @@ def compare_case(comparison, case_samples, key, settings, floor, looks=1, stop="
     rows = []
     for slow, fast in pairs:
         s, f = by_variant[slow], by_variant[fast]
-        rounds_index = matrix(slow).index.union(matrix(fast).index)
-        slow_m, fast_m = paired_matrices(matrix(slow), matrix(fast))
-        clusters = process_of.reindex(rounds_index).to_numpy()
-        seed = comparison_seed(settings["seed"], comparison["id"], version, device, front, params, slow, fast)
-        ratio, low, high = ratio_with_ci(
-            slow_m,
-            fast_m,
-            comparison["metric"],
-            n_resamples=int(settings["n_resamples"]),
-            confidence_level=confidence,
-            method=settings["method"],
-            seed=seed,
-            spike_factor=spike_factor,
-            clusters=clusters,
-        )
-        units = len(set(clusters))
-        if resampling_unit(comparison["metric"]) == "rounds" and units < int(settings["min_rounds"]):
-            verdict = "inconclusive"
-            why = f"only {units} processes ({TOO_FEW_ROUNDS} = {settings['min_rounds']})"
-        else:
-            verdict, why = verdict_of(low, high, float(settings["holds_above"]), float(settings["reversed_below"]))
         a, b = variant_stats(s["ns"], spike_factor), variant_stats(f["ns"], spike_factor)
+        rounds_index = matrix(slow).index.union(matrix(fast).index)
+        clusters = process_of.reindex(rounds_index).to_numpy()
+        units = len(set(clusters))
+        counted = {}
+        if comparison["metric"] == "spikes":  # a count over calls: exact and score intervals
+            ratio, low, high, verdict, why, counted = spike_comparison(a, b, confidence, settings)
+        else:
+            slow_m, fast_m = paired_matrices(matrix(slow), matrix(fast))
+            seed = comparison_seed(settings["seed"], comparison["id"], version, device, front, params, slow, fast)
+            ratio, low, high = ratio_with_ci(
+                slow_m,
+                fast_m,
+                comparison["metric"],
+                n_resamples=int(settings["n_resamples"]),
+                confidence_level=confidence,
+                method=settings["method"],
+                seed=seed,
+                spike_factor=spike_factor,
+                clusters=clusters,
+            )
+            if resampling_unit(comparison["metric"]) == "rounds" and units < int(settings["min_rounds"]):
+                verdict = "inconclusive"
+                why = f"only {units} processes ({TOO_FEW_ROUNDS} = {settings['min_rounds']})"
+            elif low == high:  # every replicate equal: no verdict rests on a one-point interval
+                verdict = "inconclusive"
+                why = f"{ONE_POINT} [{low:.3g}, {high:.3g}]: the samples do not vary enough to bound it"
+            else:
+                verdict, why = verdict_of(low, high, float(settings["holds_above"]), float(settings["reversed_below"]))
         row = identity(comparison, version, device, libtorch, front, params)
         row.update(
             slow_variant=slow,
@@ -215,7 +237,7 @@ def compare_case(comparison, case_samples, key, settings, floor, looks=1, stop="
             ci_high=high,
             verdict=verdict,
             reason=why,
-            rounds=slow_m.shape[0],
+            rounds=len(rounds_index),
             n_slow=a["n"],
             n_fast=b["n"],
             median_slow_ns=a["median"],
@@ -231,14 +253,39 @@ def compare_case(comparison, case_samples, key, settings, floor, looks=1, stop="
             processes=units,
             stop=stop,
             confidence=confidence,
+            **counted,
         )
-        rows.append({c: row[c] for c in CLAIM_COLUMNS})
+        rows.append({c: row.get(c, np.nan) for c in CLAIM_COLUMNS})
     return rows
+
+
+ONE_POINT = "the interval is a single point"
+
+
+def spike_comparison(slow, fast, confidence, settings):
+    """(ratio, low, high, verdict, reason, rate columns) of two variants' spike counts: the
+    verdict from the excess rate's score interval against report.spike_rate_of_interest; the
+    ratio of the rates with its exact conditional interval (libtorch_bench.rates)."""
+    counts = (slow["spikes"], slow["n"], fast["spikes"], fast["n"])
+    excess, low, high = rates.excess_interval(*counts, confidence)
+    verdict, why = rates.excess_verdict(low, high, float(settings["spike_rate_of_interest"]))
+    ratio, ratio_low, ratio_high = rates.ratio_interval(*counts, confidence)
+    counted = {
+        "rate_slow": slow["spikes"] / slow["n"],
+        "rate_slow_high": rates.upper_bound(slow["spikes"], slow["n"], confidence),
+        "rate_fast": fast["spikes"] / fast["n"],
+        "rate_fast_high": rates.upper_bound(fast["spikes"], fast["n"], confidence),
+        "excess": excess,
+        "excess_low": low,
+        "excess_high": high,
+    }
+    return ratio, ratio_low, ratio_high, verdict, why, counted
 
 
 def sampling_of(record):
     """(looks, {case: its sampling record}) of a run from its provenance JSON: how often its
-    cells were looked at, and where and why each stopped. A fixed schedule: one look."""
+    cells were looked at, and where and why each stopped (a cell's own `looks` where its run's
+    scenarios have different schedules, claim 1). A fixed schedule: one look."""
     sampling = json.loads(Path(record.json).read_text()).get("sampling") if Path(record.json).is_file() else None
     if not sampling:
         return 1, {}
@@ -270,8 +317,18 @@ def platform_rows(comparison, claim, version, device, runs, cases, settings, con
             if case_matches(comparison.get("where"), params):
                 matched = True
                 key = (version, device, case_libtorch, record.front, params)
-                stop = stops.get(params, {}).get("stop", "fixed")
-                rows.extend(compare_case(comparison, case_samples, key, settings, claim.floor, looks, stop))
+                cell = stops.get(params, {})
+                rows.extend(
+                    compare_case(
+                        comparison,
+                        case_samples,
+                        key,
+                        settings,
+                        claim.floor,
+                        cell.get("looks", looks),
+                        cell.get("stop", "fixed"),
+                    )
+                )
         if not matched:
             rows.append(not_run(record.libtorch, record.front, f"no measured case matches {comparison.get('where')}"))
     return rows

@@ -18,6 +18,15 @@ def duration(ns):
     return f"{ns:.3g} ns"
 
 
+def rate(value, signed=False):
+    """A rate of events per call: 0.0047 -> '0.47%'; signed: '+0.47%' (an excess)."""
+    if value is None or not np.isfinite(value):
+        return "–"
+    if value == 0:
+        return "0%"
+    return f"{100 * value:{'+' if signed else ''}.2g}%"
+
+
 def count(value):
     """An expected count: 'about 3', 'below 1'."""
     if value is None or not np.isfinite(value):

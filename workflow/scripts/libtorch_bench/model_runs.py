@@ -1,56 +1,42 @@
-"""Claim 1 on one libtorch and device (rule run_models): run the runner's model_inference
-technique once per scenario group, in fresh processes, and gather one tidy CSV (the other
-techniques' columns; round, call, shape, event and process as the runner writes them) plus
-its provenance.
+"""Claim 1 as data for the sampler (libtorch_bench.sampling): on one libtorch and device, which
+variants exist (the runner's executor probe), and one sampler run per scenario, each with its
+cells (one per model), its schedule and how its processes are started. The sampler then plans,
+launches, chunks, resumes and stops them as it does claims 2-3.
 
-Processes, per enabled model:
-  steady   `steady_processes` processes, every variant and the A/A control (native under a
-           second name) interleaved; the rounds are split over them, numbered on across them
-  shapes   one process per variant: warm-up at the base shape, then the batch-size sequence
-  cold     `processes` fresh processes per variant: the first `cold_calls` calls after
-           loading; the process index is the CSV's round
-Cold processes run variant after variant and model after model, process index outermost,
-so drift on the machine spreads over all variants.
+Scenarios (the runner's model_inference technique, csrc/techniques/model_inference.cpp):
+  steady  the base shape after warmup_rounds untimed calls; every variant and the A/A control
+          (native under a second name) interleaved in rounds; a look's rounds split over
+          steady_processes processes
+  shapes  after warm-up at the base shape, shape_count new batch sizes in an order each process
+          draws, then every size again; one process per variant (with every model in it), one
+          pass over the shapes per process: a round is a process
+  cold    the first cold_calls calls after loading; one fresh process per model and variant:
+          a round is a process
+A scenario's looks are in rounds, so for shapes and cold in processes.
 
 A variant the libtorch or device lacks is not run and is recorded in the provenance as
 "not available: <why>" (the runner's own words); one left out of the config as
-"not run: not in techniques.model_inference.variants". An absent device gives a header-only
-CSV and status 'not run', as for the other techniques."""
+"not run: not in techniques.model_inference.variants"."""
 
 import json
-import os
-import re
 import shlex
 import subprocess
-import tempfile
-import time
-from math import ceil
-from pathlib import Path
 
-import pandas as pd
-
-from .atomic import replace_atomically, write_json_atomic
-from .provenance import collect
-from .runner import (
-    DEVICE_UNAVAILABLE,
-    RunError,
-    check_samples,
-    failed,
-    record_without_samples,
-    run_logged,
-    runner_info,
-    unavailable_reason,
-)
+from .runner import DEVICE_UNAVAILABLE, RunError, unavailable_reason
+from .samples import canonical_params
+from .sampling import Run
 
 TECHNIQUE = "model_inference"
 PYTHON_EXPORT_VARIANTS = ("torchscript_python_export", "aotinductor")
-BUDGET_STOP = re.compile(r"^model_inference: (\S+) (\S+) (\S+) stopped after (\d+) calls")
+CONTROL = "control_same"  # native again under another name: the A/A control of steady state
 SCENARIOS = {
-    "cold": "the first cold_calls calls after loading, one fresh process per round",
-    "steady": "base shape after warmup_rounds untimed calls; variants interleaved, order rotating",
-    "shapes": "after warm-up at the base shape: shape_count new batch sizes, each shape_repeats times, "
-    "then every size seen again in another order; one process per variant",
+    "steady": "base shape after warmup_rounds untimed calls; variants interleaved in rounds, order drawn per round",
+    "shapes": "after warm-up at the base shape: shape_count new batch sizes, each shape_repeats times, then every "
+    "size seen again in another order; the order drawn per process; one process per variant, a round per process",
+    "cold": "the first cold_calls calls after loading; one fresh process per model and variant, a round per process",
 }
+# How each scenario's processes are started (the sampler's Run.split).
+SPLIT = {"steady": "together", "shapes": "variant", "cold": "case_and_variant"}
 
 
 def variant_status(runner, device, threads, model, model_dir, bailout_depth, log):
@@ -78,171 +64,151 @@ def variant_status(runner, device, threads, model, model_dir, bailout_depth, log
     return 0, json.loads(done.stdout)
 
 
-CONTROL = "control_same"  # native again under another name: the A/A control of steady state
-
-
-def plan_jobs(models, variants, processes, steady_processes=1):
-    jobs = []
-    for process in range(steady_processes):
-        for model in models:
-            jobs.append(
-                {"model": model, "scenario": "steady", "variants": variants[model] + [CONTROL], "process": process}
-            )
-    for model in models:
-        jobs += [{"model": model, "scenario": "shapes", "variants": [v]} for v in variants[model]]
-    for process in range(processes):
-        for model in models:
-            jobs += [{"model": model, "scenario": "cold", "variants": [v], "process": process} for v in variants[model]]
-    return jobs
-
-
-def job_command(runner, device, threads, job, sizes, model_dir, spec, out):
-    grid = {
-        "model": job["model"],
-        "scenario": job["scenario"],
-        **sizes,
-        "variants": "+".join(job["variants"]),
-        "model_dir": str(model_dir),
-        "bailout_depth": spec["bailout_depth"],
-        "budget_seconds": spec["budget_seconds"][job["scenario"]],
-    }
-    rounds, timing = spec["rounds"], []
-    if job["scenario"] == "cold":
-        grid.update(process=job["process"], calls=spec["cold_calls"])
-    if job["scenario"] == "shapes":
-        grid.update(shape_count=spec["shape_count"], shape_repeats=spec["shape_repeats"])
-    if job["scenario"] == "steady":  # the rounds and the budget split over the steady processes
-        processes = spec["steady_processes"]
-        rounds = ceil(spec["rounds"] / processes)
-        grid["budget_seconds"] = spec["budget_seconds"]["steady"] / processes
-        timing = ["--process", str(job["process"]), "--first-round", str(job["process"] * rounds)]
-    cmd = [
-        str(runner),
-        "run",
-        "--technique",
-        TECHNIQUE,
-        "--device",
-        device,
-        "--threads",
-        str(threads),
-        "--warmup",
-        str(spec["warmup_rounds"]),
-        "--rounds",
-        str(rounds),
-        "--calls",
-        str(spec["calls_per_round"]),
-        *timing,
-    ]
-    for key, value in grid.items():
-        cmd += ["--grid", f"{key}={value}"]
-    return cmd + ["--out", str(out)]
-
-
 def merge_statuses(by_model, configured):
     """One status per variant: ok where every model has it, else the first reason."""
     merged = {}
     for name in next(iter(by_model.values()))["variants"]:
-        if name == CONTROL:
-            merged[name] = "ok (the A/A control: native under a second name, steady state only)"
-            continue
         if name not in configured:
             merged[name] = "not run: not in techniques.model_inference.variants"
             continue
         reasons = [s["variants"][name] for s in by_model.values() if s["variants"][name] != "ok"]
         merged[name] = reasons[0] if reasons else "ok"
+    merged[CONTROL] = "ok (the A/A control: native under a second name, steady state only)"
     return merged
 
 
-def run(runner, version, device, threads, spec, models, model_dir, samples_out, provenance_out, cfg_hash, log):
-    info = runner_info(runner)
-    base = {"technique": TECHNIQUE, "device": device, "threads": threads, "runner": info}
-    if "not_built" in info:
-        print(f"FAILED: {info['not_built']}", file=log)
-        record_without_samples(samples_out, provenance_out, cfg_hash, "failed", info["not_built"], **base)
-        return
-    started = time.monotonic()
-    load_before = os.getloadavg()
+def case_of(model, scenario, sizes):
+    """The cell's case as the runner writes it in the CSV's params."""
+    return canonical_params({"model": model, "scenario": scenario, **sizes})
 
+
+def scenario_spec(spec, scenario):
+    """The sampler's schedule of one scenario: looks (rounds; processes where a round is one),
+    the cell's budget, and how a look's rounds are taken."""
+    looks = [int(r) for r in spec["looks"][scenario]]
+    return {
+        "looks": looks,
+        "max_rounds": looks[-1],
+        "budget_seconds": float(spec["budget_seconds"][scenario]),
+        "warmup_rounds": int(spec["warmup_rounds"]),
+        "calls_per_round": int(spec["calls_per_round"]) if scenario == "steady" else 1,
+        "processes_per_look": int(spec["steady_processes"]) if scenario == "steady" else 1,
+        "round_per_process": scenario != "steady",
+    }
+
+
+def model_command(runner, device, threads, spec, scenario, model_dir, variants):
+    """argv of one runner process of a scenario: the sampler gives the open cells (cases), the
+    rounds and, for per-variant processes, the variant."""
+
+    def command(cases, rounds, first_round, process, out, variant=None):
+        extra = {
+            "model_dir": str(model_dir),
+            "bailout_depth": spec["bailout_depth"],
+            "budget_seconds": spec["process_budget_seconds"][scenario],
+        }
+        if scenario == "cold":
+            extra["calls"] = spec["cold_calls"]
+        if scenario == "shapes":
+            extra.update(shape_count=spec["shape_count"], shape_repeats=spec["shape_repeats"])
+        cmd = [
+            str(runner),
+            "run",
+            "--technique",
+            TECHNIQUE,
+            "--device",
+            device,
+            "--threads",
+            str(threads),
+            "--warmup",
+            str(spec["warmup_rounds"]),
+            "--rounds",
+            str(rounds),
+            "--calls",
+            str(spec["calls_per_round"] if scenario == "steady" else 1),
+            "--process",
+            str(process),
+            "--first-round",
+            str(first_round),
+        ]
+        for case in cases:
+            names = [variant] if variant else variants[case]
+            cmd += ["--case", case + ";" + ";".join(f"{k}={v}" for k, v in {**extra, "variants": "+".join(names)}.items())]
+        return cmd + ["--out", out]
+
+    return command
+
+
+def plan(version, device, runner, info, threads, spec, models, model_dir, log):
+    """The scenarios of claim 1 on one platform as sampler runs (sharing one CSV), or one run
+    that records why nothing is run (device unavailable, runner not built)."""
+    stem = f"results/raw/{version}/{device}/{TECHNIQUE}"
+
+    def run(scenario, cases, command=None, variants=None, extra=None):
+        return Run(
+            version,
+            device,
+            TECHNIQUE,
+            "cpp",
+            f"{stem}.csv",
+            f"{stem}.json",
+            cases,
+            scenario_spec(spec, scenario),
+            command,
+            info,
+            scenario=scenario,
+            split=SPLIT[scenario],
+            variants=variants or {},
+            extra=extra or {},
+        )
+
+    if "not_built" in info:
+        failed = run("steady", [])
+        failed.status, failed.reason = "failed", info["not_built"]
+        return [failed]
     by_model = {}
     for model in models:
         code, answer = variant_status(runner, device, threads, model, model_dir, spec["bailout_depth"], log)
         if code == DEVICE_UNAVAILABLE:
-            record_without_samples(samples_out, provenance_out, cfg_hash, "not run", unavailable_reason(answer), **base)
-            return
+            absent = run("steady", [])
+            absent.status, absent.reason = "not run", unavailable_reason(answer)
+            return [absent]
         if code != 0:
             raise RunError(f"{runner} model-variants failed (exit {code}): {answer[-2000:]}")
         by_model[model] = answer
     configured = list(spec["variants"])
-    variants = {m: [v for v in configured if by_model[m]["variants"][v] == "ok"] for m in models}
+    available = {m: [v for v in configured if by_model[m]["variants"][v] == "ok"] for m in models}
     statuses = merge_statuses(by_model, configured)
     if version == "installed" and device == "cpu":
         for name in PYTHON_EXPORT_VARIANTS:
             if name in configured and statuses[name] != "ok":
                 raise RunError(f"{name} should run on the installed torch's CPU but: {statuses[name]}")
+    extra = {
+        "models": models,
+        "scenarios": SCENARIOS,
+        "variants": statuses,
+        "variant_settings": next(iter(by_model.values()))["settings"],
+        "settings": {k: spec[k] for k in SETTINGS if k in spec},
+    }
+    runs = []
+    for scenario in ("steady", "shapes", "cold"):
+        cases = {case_of(m, scenario, sizes): m for m, sizes in models.items()}
+        variants = {case: available[m] + ([CONTROL] if scenario == "steady" else []) for case, m in cases.items()}
+        command = model_command(runner, device, threads, spec, scenario, model_dir, variants)
+        split = variants if SPLIT[scenario] != "together" else {}
+        runs.append(run(scenario, list(cases), command, split, extra))
+    return runs
 
-    jobs = plan_jobs(models, variants, spec["processes"], spec["steady_processes"])
-    truncated = []
-    out_dir = Path(samples_out).parent
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".model_inference.") as tmp:
-        parts = []
-        for index, job in enumerate(jobs):
-            part = Path(tmp) / f"{index:05d}.csv"
-            cmd = job_command(runner, device, threads, job, models[job["model"]], model_dir, spec, part)
-            done = run_logged(cmd, log)
-            if done.returncode != 0:
-                raise failed(f"{TECHNIQUE} on {device} with libtorch {info['libtorch']}", cmd, done)
-            for line in done.stderr.splitlines():
-                stop = BUDGET_STOP.match(line)
-                if stop:
-                    model, scenario, variant, calls = stop.groups()
-                    truncated.append(
-                        {
-                            "model": model,
-                            "scenario": scenario,
-                            "variant": variant,
-                            "process": job.get("process", 0),
-                            "calls": int(calls),
-                        }
-                    )
-            parts.append(part)
-        combined = Path(tmp) / "combined.csv"
-        frame = pd.concat([pd.read_csv(p, keep_default_na=False, dtype=str) for p in parts], ignore_index=True)
-        frame.to_csv(combined, index=False)
-        count = check_samples(combined, TECHNIQUE, device, info)
-        replace_atomically(combined, samples_out)
 
-    record = dict(base)
-    record.update(
-        {
-            "wall_seconds": round(time.monotonic() - started, 3),
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
-            "processes_started": len(jobs),
-            "command_example": shlex.join(
-                job_command(runner, device, threads, jobs[0], models[jobs[0]["model"]], model_dir, spec, "OUT")
-            )
-            if jobs
-            else "",
-            "models": models,
-            "scenarios": SCENARIOS,
-            "variants": statuses,
-            "variant_settings": next(iter(by_model.values()))["settings"],
-            "settings": {
-                k: spec[k]
-                for k in (
-                    "processes",
-                    "cold_calls",
-                    "warmup_rounds",
-                    "rounds",
-                    "calls_per_round",
-                    "shape_count",
-                    "shape_repeats",
-                    "bailout_depth",
-                    "budget_seconds",
-                )
-            },
-            "truncated_by_budget": truncated,
-        }
-    )
-    write_json_atomic(provenance_out, collect(cfg_hash, status="ok", reason="", samples=count, **record))
+SETTINGS = (
+    "looks",
+    "steady_processes",
+    "cold_calls",
+    "warmup_rounds",
+    "calls_per_round",
+    "shape_count",
+    "shape_repeats",
+    "bailout_depth",
+    "budget_seconds",
+    "process_budget_seconds",
+)

@@ -13,10 +13,12 @@ What is resampled depends on what the metric describes:
   both sides of the ratio, as it did in the measurement. Where no process is recorded (older
   raw files), every round is its own process: the paired round bootstrap. For cold start a
   round is a fresh process.
-- the tail (p99, max, spike rate): single calls, each variant independently. The tail is
+- the tail (p99, max): single calls, each variant independently. The tail is
   a property of individual calls; spikes are rare and cluster where their cause puts them
   (the first call with a new shape falls in the first round), so resampling rounds would
   make the interval hinge on which round a handful of spikes happened to fall in.
+- spike rates: not resampled; a count of spikes over calls gets an exact or score interval
+  (libtorch_bench/rates.py), since a bootstrap of zero counts collapses to a point.
 
 The seed of each interval is derived from the report seed and the comparison's identity
 (not from its position), so the same data always gives the same intervals and verdicts.
@@ -82,13 +84,6 @@ def metric_of(m, metric, spike_factor=10.0):
         return (np.nanquantile if has_nan else np.quantile)(_flat(m), 0.99, axis=-1)
     if metric == "max":
         return np.nanmax(_flat(m), axis=-1)
-    if metric == "spikes":
-        flat = _flat(m)
-        med = (np.nanmedian if has_nan else np.median)(flat, axis=-1)
-        with np.errstate(invalid="ignore"):
-            count = np.sum(is_spike(flat, med[..., None], spike_factor), axis=-1)
-        n = np.sum(~np.isnan(flat), axis=-1)
-        return (count + 0.5) / (n + 1.0)  # smoothed rate: finite when one side has none
     if metric == "first_call":
         return np.nanmedian(m[..., 0], axis=-1)
     if metric == "process_total":
@@ -99,8 +94,10 @@ def metric_of(m, metric, spike_factor=10.0):
 
 # The tail is a property of single calls: spikes are rare and cluster where the mechanism
 # puts them (the first sight of a shape), so tail metrics resample calls; the others resample
-# paired rounds (see the module docstring).
-TAIL_METRICS = ("p99", "max", "spikes")
+# paired rounds (see the module docstring). Spike rates are counts: they are not resampled at
+# all but get exact and score intervals (libtorch_bench/rates.py).
+TAIL_METRICS = ("p99", "max")
+COUNT_METRICS = ("spikes",)
 
 
 VERDICTS = ("holds", "reversed", "equivalent", "inconclusive", "not run")
@@ -108,6 +105,8 @@ DECIDED = ("holds", "reversed", "equivalent")
 
 
 def resampling_unit(metric):
+    if metric in COUNT_METRICS:
+        return "counts"
     return "samples" if metric in TAIL_METRICS else "rounds"
 
 
@@ -134,6 +133,17 @@ def round_values(m, metric):
         raise ValueError(f"{metric!r} is not resampled by rounds")
     keep = ~np.isnan(values)
     return values[keep], rows[keep]
+
+
+def common_calls(*matrices):
+    """The number of leading calls that every round present in the matrices has (rounds a
+    variant did not run, all NaN, aside)."""
+    lengths = []
+    for m in matrices:
+        present = ~np.isnan(m)
+        taken = present.any(axis=1)
+        lengths += list(np.argmin(np.c_[present, np.zeros(len(m), bool)], axis=1)[taken])
+    return int(min(lengths)) if lengths else 0
 
 
 def two_level_weights(rng, clusters, n_resamples):
@@ -177,6 +187,9 @@ def ratio_with_ci(
     fewer than two processes (rounds) or samples."""
     slow = np.asarray(slow, dtype=float)
     fast = np.asarray(fast, dtype=float)
+    if metric == "process_total":  # a process cut short by its budget: total the calls all completed
+        calls = common_calls(slow, fast)
+        slow, fast = slow[:, :calls], fast[:, :calls]
     unit = unit or resampling_unit(metric)
     paired = metric == "median" and unit == "rounds"
     if paired:
