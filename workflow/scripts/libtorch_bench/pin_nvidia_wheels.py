@@ -119,7 +119,7 @@ def lib_folder(filename, files):
 
 
 def pin_release(index, torch_wheel):
-    """(nvidia_wheels.tsv rows, torch_requirements.tsv rows, unpacked lib/ bytes) of one release."""
+    """(nvidia_wheels.tsv rows, torch_requirements.tsv rows, {needed_by: unpacked lib/ bytes}) of one release."""
     torch_entry = next(e for _, _, e, _ in index.candidates("torch") if e["filename"] == torch_wheel.filename)
     if torch_entry["hashes"].get("sha256") != torch_wheel.sha256:
         raise ValueError(f"{torch_wheel.filename}: the index's sha256 differs from torch_wheels.tsv")
@@ -129,13 +129,13 @@ def pin_release(index, torch_wheel):
         return index.wheel(entry)[0]
 
     versions, lines = walk_stack(torch_wheel.version, torch_wheel.python_version, requirements_of, index.pick)
-    rows, unpacked = [], 0
+    rows, unpacked = [], {"cpu": 0, "cuda": 0}
     for package, version in versions.items():
         if package in META_PACKAGES:
             continue
         entry, platform = index.best_file(package, version)
         folder, lib_bytes = lib_folder(entry["filename"], index.wheel(entry)[1])
-        unpacked += lib_bytes
+        unpacked[needed_by(package)] += lib_bytes
         rows.append(
             {
                 "torch_version": torch_wheel.version,
@@ -174,15 +174,22 @@ def main(argv=None):
     releases = sorted((v for v in torch_wheels if Version(v).major >= 2), key=version_key)  # 1.x bundle CUDA
     wheel_rows, requirement_rows = [], []
     indexes = {}
-    print("release\tstack wheels\tdownload MB (cpu + cuda)\tlib/ unpacked MB", file=sys.stderr)
+    print("release\twheels\tdownload MB\tlib/ unpacked MB (each: needed_by cpu + cuda)", file=sys.stderr)
     for version in releases:
         wheel = torch_wheels[version]
         index = indexes.setdefault(wheel.python_version, Index(args.index_url, wheel.python_version))
         rows, requirements, unpacked = pin_release(index, wheel)
         wheel_rows += rows
         requirement_rows += requirements
-        mb = {k: sum(r["size_bytes"] for r in rows if r["needed_by"] == k) / 1e6 for k in ("cpu", "cuda")}
-        print(f"{version}\t{len(rows)}\t{mb['cpu']:.0f} + {mb['cuda']:.0f}\t{unpacked / 1e6:.0f}", file=sys.stderr)
+        summary = [
+            " + ".join(str(n) for n in counts)
+            for counts in (
+                [sum(r["needed_by"] == k for r in rows) for k in ("cpu", "cuda")],
+                [round(sum(r["size_bytes"] for r in rows if r["needed_by"] == k) / 1e6) for k in ("cpu", "cuda")],
+                [round(unpacked[k] / 1e6) for k in ("cpu", "cuda")],
+            )
+        ]
+        print(version, *summary, sep="\t", file=sys.stderr)
     write_text_atomic(
         args.resources / "nvidia_wheels.tsv", tsv(NVIDIA_HEADER, wheel_rows, (*NVIDIA_COLUMNS, "needed_by"))
     )
