@@ -467,6 +467,26 @@ def test_a_damaged_stack_wheel_fails_its_release_with_the_cause_and_the_fix(tmp_
     assert not (tmp_path / "cache" / "libtorch" / "0.0.1" / "nvidia" / "cublas").exists()  # nothing half-unpacked
 
 
+def test_a_full_disk_while_unpacking_the_stack_fails_its_release_and_keeps_nothing_of_it(tmp_path, monkeypatch):
+    import errno
+
+    _, nvidia, cfg = fake_cuda_stack(tmp_path)
+    extract = zipfile.ZipFile.extract
+
+    def full_on_cublas(self, member, *args, **kwargs):
+        if "cublas" in member.filename:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return extract(self, member, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "extract", full_on_cublas)
+    with pytest.raises(ProvisionError) as err:
+        provision.provision("0.0.1", {**cfg, "cuda_stack": "always"}, {}, open(tmp_path / "log", "w"), nvidia)
+    assert "full" in str(err.value) and "cuda_stack" in str(err.value)
+    nvidia_dir = tmp_path / "cache" / "libtorch" / "0.0.1" / "nvidia"
+    assert sorted(p.name for p in nvidia_dir.iterdir()) == ["cuda_runtime"]  # no cublas, no cublas.partial
+    assert wheel_cache.unpacked_ok(nvidia_dir / "cuda_runtime")
+
+
 def test_a_library_that_libtorch_cuda_still_misses_is_named_once_the_stack_is_fetched(tmp_path):
     lib = tmp_path / "torch" / "lib"
     (tmp_path / "torch").mkdir()
