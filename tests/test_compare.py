@@ -316,3 +316,15 @@ def test_nothing_in_common_says_why_and_exits_zero(tmp_path, capsys):
     assert compare.main([str(baseline), "--candidate", str(candidate), "--out", str(tmp_path / "out")]) == 0
     text = capsys.readouterr().out
     assert "Nothing in common" in text and "no CUDA device" in text
+
+
+def test_an_unpacked_report_zip_is_read_from_its_top_folder_with_its_recorded_level(tmp_path, capsys):
+    top = tmp_path / "libtorch-claims-report"  # the layout archive_report writes
+    write_report(top / "report", claims_table([0.5, 0.7], 0.05, level=0.9))
+    (top / "config").mkdir()
+    (top / "config" / "config.used.yaml").write_text("report:\n  confidence_level: 0.9\n")
+    report = read_report(top, "baseline")
+    assert report.folder == top / "report" and report.level == 0.9 and report.level_known
+    candidate = write_report(tmp_path / "candidate", claims_table([0.5, 0.7], 0.05).assign(stop="fixed"))
+    assert compare.main([str(top), "--candidate", str(candidate), "--out", str(tmp_path / "out")]) == 2
+    assert "config.used.yaml" in capsys.readouterr().err
