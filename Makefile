@@ -10,7 +10,7 @@ CORES ?= all
 SNAKEMAKE := $(BIN)/snakemake
 APT_PACKAGES := $(shell grep -v '^\#' deps/apt-packages.txt)
 
-.PHONY: setup report test lint stability clean-results clean-cache retry-failed
+.PHONY: setup report test lint stability compare clean-results clean-cache retry-failed
 
 setup: $(VENV)/.deps-installed $(VENV)/.apt-installed
 
@@ -50,6 +50,12 @@ test: setup lint
 # Do the verdicts survive a second run? Claims 2-3 measured twice back to back, compared.
 stability: setup
 	PYTHONPATH=workflow/scripts $(BIN)/python -m libtorch_bench.stability --cores $(CORES) --out results/stability
+
+# Does this run reproduce an archived report? BASELINE=<report folder> [CANDIDATE=<folder>] [STRICT=1]:
+# results/report (or CANDIDATE) against it, verdict by verdict, into results/compare/.
+compare: setup
+	PYTHONPATH=workflow/scripts $(BIN)/python -m libtorch_bench.compare "$(BASELINE)" \
+	  $(if $(CANDIDATE),--candidate "$(CANDIDATE)") $(if $(filter 1,$(STRICT)),--strict)
 
 # Redo what a run recorded as failed (a version that could not be provisioned or built).
 retry-failed: setup

@@ -25,6 +25,7 @@ def test_defaults_fill_missing_keys():
     cfg = {}
     validate(cfg, SCHEMA, set_default=True)
     assert cfg["libtorch"]["versions"] == ["1.8.1", "installed"]
+    assert cfg["libtorch"]["cuda_stack"] == "auto"  # the CUDA stack only where it can serve
     assert cfg["devices"] == ["cpu", "cuda"]
     assert cfg["threads"] == 1
     assert cfg["techniques"]["batch_from_rows"]["max_rounds"] >= cfg["sampling"]["looks"][0]
@@ -49,6 +50,7 @@ def mutate(path, value):
         (("threads",), 0),
         (("libtorch", "versions"), []),  # empty version list
         (("libtorch", "versions"), ["1.8.1; touch x"]),  # shell metacharacters
+        (("libtorch", "cuda_stack"), "sometimes"),  # not auto, always or never
         (("devices",), ["cuda; rm -rf /"]),
         (("devices",), ["tpu"]),
         (("techniques", "batch_from_rows", "B"), [0, 16]),  # zero size

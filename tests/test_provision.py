@@ -1,5 +1,6 @@
 """Provisioning: the wheel tables, unknown versions, hash checks, unpacking, local folders and
-the nvidia-* wheels beside the CUDA builds."""
+the nvidia-* wheels beside the CUDA builds (those libtorch_cpu.so needs, and the whole CUDA
+stack where libtorch.cuda_stack fetches it)."""
 
 import json
 import zipfile
@@ -8,13 +9,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from libtorch_bench import nvidia_libs, provision, wheel_cache
+from libtorch_bench import cuda_stack, nvidia_libs, provision, wheel_cache
+from libtorch_bench.cuda_stack_requirements import META_PACKAGES, walk_stack
 from libtorch_bench.libtorch_source import (
     NvidiaWheel,
     UnknownVersionError,
     Wheel,
     check_versions,
     read_nvidia_table,
+    read_table_rows,
     read_wheel_table,
     source_kind,
 )
@@ -160,43 +163,41 @@ def test_nvidia_table_pins_what_the_cuda_builds_need_and_nothing_for_the_others(
         for w in wheels:
             assert len(w.sha256) == 64 and all(c in "0123456789abcdef" for c in w.sha256)
             assert w.filename.startswith(f"{w.package.replace('-', '_')}-{w.version}-") and w.filename.endswith(".whl")
-            assert w.folder.startswith("nvidia/") and w.size_bytes > 0
+            # Unpacked under <cache>/libtorch/<version>/: it must stay there (cuSPARSELt 0.6 keeps cusparselt/).
+            assert not Path(w.folder).is_absolute() and ".." not in Path(w.folder).parts and w.size_bytes > 0
+            assert w.needed_by in ("cpu", "cuda")
+    cpu = {v: {(w.package, w.folder) for w in wheels if w.needed_by == "cpu"} for v, wheels in nvidia.items()}
     for version in ("2.1.2", "2.5.1"):
-        assert {w.package for w in nvidia[version]} == {"nvidia-cuda-runtime-cu12", "nvidia-cuda-cupti-cu12"}
-    for version in ("2.11.0", "2.15.0"):  # CUDA 13 builds: both in one folder
-        assert {(w.package, w.folder) for w in nvidia[version]} == {
-            ("nvidia-cuda-runtime", "nvidia/cu13"),
-            ("nvidia-cuda-cupti", "nvidia/cu13"),
+        assert cpu[version] == {
+            ("nvidia-cuda-runtime-cu12", "nvidia/cuda_runtime"),
+            ("nvidia-cuda-cupti-cu12", "nvidia/cuda_cupti"),
         }
+    for version in ("2.11.0", "2.15.0"):  # CUDA 13 builds: both in one folder
+        assert cpu[version] == {("nvidia-cuda-runtime", "nvidia/cu13"), ("nvidia-cuda-cupti", "nvidia/cu13")}
     assert not {v for v in torch_versions if v.startswith("1.")} & set(nvidia)  # 1.x bundle their CUDA
 
 
+def fake_nvidia_wheel(wheel_dir, package, folder, library, needed_by="cpu", extra=None):
+    """An nvidia-* wheel holding <folder>/lib/<library>, in the cache's wheels/ (so nothing is
+    downloaded), and the table entry that matches it."""
+    name = f"{package.replace('-', '_')}-0.1-py3-none-manylinux1_x86_64.whl"
+    wheel = fake_wheel(wheel_dir / name, {f"{folder}/lib/{library}": b"c" * 5, **(extra or {})})
+    size = wheel.stat().st_size
+    return NvidiaWheel(
+        "0.0.1", package, "0.1", "manylinux1_x86_64", name, provision.sha256_of(wheel), size, folder, needed_by
+    )
+
+
 def fake_cuda_build(tmp_path):
-    """A torch wheel and the nvidia wheel it needs, the latter already in the cache's wheels/
-    (so nothing is downloaded), with table entries that match them."""
+    """A torch wheel and the nvidia wheel it needs, with a table entry that matches it."""
     torch_wheel = fake_wheel(
         tmp_path / "torch-0.0.1-x.whl", {"torch/lib/libtorch_cpu.so": b"t" * 7, "torch/include/a.h": b"//"}
     )
     wheel_dir = tmp_path / "cache" / "wheels"
     wheel_dir.mkdir(parents=True)
-    name = "nvidia_cuda_runtime_cu12-0.1-py3-none-manylinux1_x86_64.whl"
-    nvidia_wheel = fake_wheel(
-        wheel_dir / name,
-        {
-            "nvidia/__init__.py": b"",
-            "nvidia/cuda_runtime/lib/libcudart.so.12": b"c" * 5,
-            "nvidia/cuda_runtime/include/cuda.h": b"//",
-        },
-    )
-    entry = NvidiaWheel(
-        "0.0.1",
-        "nvidia-cuda-runtime-cu12",
-        "0.1",
-        "manylinux1_x86_64",
-        name,
-        provision.sha256_of(nvidia_wheel),
-        nvidia_wheel.stat().st_size,
-        "nvidia/cuda_runtime",
+    extra = {"nvidia/__init__.py": b"", "nvidia/cuda_runtime/include/cuda.h": b"//"}
+    entry = fake_nvidia_wheel(
+        wheel_dir, "nvidia-cuda-runtime-cu12", "nvidia/cuda_runtime", "libcudart.so.12", "cpu", extra
     )
     cfg = {"local": {}, "cache_dir": str(tmp_path / "cache"), "index_url": "http://127.0.0.1:9/simple"}
     return torch_wheel, entry, cfg
@@ -259,19 +260,22 @@ def test_a_cache_in_the_old_flat_layout_is_moved_not_unpacked_again(tmp_path):
     assert sorted(p.name for p in version_dir.iterdir()) == ["torch"]
 
 
-def test_a_library_the_loader_cannot_find_is_named(tmp_path):
-    """A libtorch_cpu.so that NEEDs a library that is not there, as 2.1.2's did before the nvidia wheels."""
+def library_needing_a_missing_one(lib_dir, name):
+    """lib_dir/name, a shared library that NEEDs libnvfake.so.12, which is not there."""
     import subprocess
 
-    (tmp_path / "empty.c").write_text("int nvfake(void) { return 0; }\n")
-    cc = ["cc", "-shared", "-fPIC", str(tmp_path / "empty.c")]
-    subprocess.run([*cc, "-Wl,-soname,libnvfake.so.12", "-o", str(tmp_path / "libnvfake.so.12")], check=True)
-    (tmp_path / "lib").mkdir()
-    subprocess.run(
-        [*cc, "-Wl,--no-as-needed", str(tmp_path / "libnvfake.so.12"), "-o", str(tmp_path / "lib" / "libtorch_cpu.so")],
-        check=True,
-    )
-    (tmp_path / "libnvfake.so.12").unlink()
+    work = lib_dir.parent
+    (work / "empty.c").write_text("int nvfake(void) { return 0; }\n")
+    cc = ["cc", "-shared", "-fPIC", str(work / "empty.c")]
+    subprocess.run([*cc, "-Wl,-soname,libnvfake.so.12", "-o", str(work / "libnvfake.so.12")], check=True)
+    lib_dir.mkdir(exist_ok=True)
+    subprocess.run([*cc, "-Wl,--no-as-needed", str(work / "libnvfake.so.12"), "-o", str(lib_dir / name)], check=True)
+    (work / "libnvfake.so.12").unlink()
+
+
+def test_a_library_the_loader_cannot_find_is_named(tmp_path):
+    """A libtorch_cpu.so that NEEDs a library that is not there, as 2.1.2's did before the nvidia wheels."""
+    library_needing_a_missing_one(tmp_path / "lib", "libtorch_cpu.so")
     assert "libnvfake.so.12" in nvidia_libs.unresolved_libraries(tmp_path / "lib")
 
 
@@ -279,22 +283,10 @@ def test_wheels_that_share_a_folder_are_merged_not_replaced(tmp_path):
     """The CUDA 13 runtime and CUPTI wheels both keep their libraries in nvidia/cu13/lib."""
     wheel_dir = tmp_path / "cache" / "wheels"
     wheel_dir.mkdir(parents=True)
-    entries = []
-    for package, lib in (("nvidia-cuda-runtime", "libcudart.so.13"), ("nvidia-cuda-cupti", "libcupti.so.13")):
-        name = f"{package.replace('-', '_')}-13.0-py3-none-manylinux2014_x86_64.whl"
-        wheel = fake_wheel(wheel_dir / name, {f"nvidia/cu13/lib/{lib}": b"x" * 9})
-        entries.append(
-            NvidiaWheel(
-                "0.0.1",
-                package,
-                "13.0",
-                "manylinux2014_x86_64",
-                name,
-                provision.sha256_of(wheel),
-                wheel.stat().st_size,
-                "nvidia/cu13",
-            )
-        )
+    entries = [
+        fake_nvidia_wheel(wheel_dir, package, "nvidia/cu13", lib)
+        for package, lib in (("nvidia-cuda-runtime", "libcudart.so.13"), ("nvidia-cuda-cupti", "libcupti.so.13"))
+    ]
     version_dir = tmp_path / "cache" / "libtorch" / "0.0.1"
     nvidia_libs.provision_nvidia_wheels(entries, version_dir, wheel_dir, "http://127.0.0.1:9/simple")
     lib = version_dir / "nvidia" / "cu13" / "lib"
@@ -327,16 +319,181 @@ def test_clean_cache_keeps_only_the_configured_releases(tmp_path):
     for version in ("1.8.1", "2.1.2", "2.15.0"):
         (root / "libtorch" / version / "torch" / "lib").mkdir(parents=True)
         (root / "libtorch" / version / "torch" / "lib" / "libc10.so").write_bytes(b"x" * 100)
+    (root / "libtorch" / "2.1.2" / "nvidia" / "cublas" / "lib").mkdir(parents=True)  # its CUDA stack goes with it
+    (root / "libtorch" / "2.1.2" / "nvidia" / "cublas" / "lib" / "libcublas.so.12").write_bytes(b"x" * 50)
     (root / "wheels").mkdir()
     config = tmp_path / "c.yaml"
     config.write_text(yaml.safe_dump({"libtorch": {"versions": ["1.8.1", "installed"], "cache_dir": str(root)}}))
     versions, found = configured([str(config)])
     assert found == root and versions == ["1.8.1", "installed"]
     assert {p.name: size for p, size in reclaim(root, set(versions), dry_run=True)} == {
-        "2.1.2": 100,
+        "2.1.2": 150,
         "2.15.0": 100,
         "wheels": 0,
     }
     assert sorted(p.name for p in (root / "libtorch").iterdir()) == ["1.8.1", "2.1.2", "2.15.0"]  # a dry run
     reclaim(root, set(versions))
     assert sorted(p.name for p in (root / "libtorch").iterdir()) == ["1.8.1"] and not (root / "wheels").exists()
+
+
+# -- the whole CUDA stack (libtorch.cuda_stack) -------------------------------------------------
+
+REQUIREMENTS = REPO / "workflow" / "resources" / "torch_requirements.tsv"
+
+
+def test_the_stack_table_answers_each_releases_recorded_requirements():
+    """Every 2.x release tables exactly the nvidia-* wheels that its torch wheel's Requires-Dist
+    leads to on Linux x86_64 (torch_requirements.tsv, as read from the index), one per package,
+    each at a version its requirements allow."""
+    torch_wheels = read_wheel_table(TABLE)
+    nvidia = read_nvidia_table(NVIDIA_TABLE)
+    recorded = read_table_rows(REQUIREMENTS)
+    releases = [v for v in torch_wheels if not v.startswith("1.")]
+    assert set(nvidia) == set(releases) == {r["torch_version"] for r in recorded}
+    for version in releases:
+        rows = [r for r in recorded if r["torch_version"] == version]
+        tabled = {w.package: w.version for w in nvidia[version]}
+        assert len(tabled) == len(nvidia[version]), f"{version}: a package tabled twice"
+        versions = {**{r["package"]: r["version"] for r in rows}, **tabled}  # cuda-toolkit: as recorded
+
+        def lines(package, at, rows=rows):
+            return [r["requirement"] for r in rows if (r["package"], r["version"]) == (package, at)]
+
+        def pick(name, _, versions=versions):
+            return versions[name]  # a KeyError names a required package the table lacks
+
+        reached, _ = walk_stack(version, torch_wheels[version].python_version, lines, pick)
+        assert {p: v for p, v in reached.items() if p not in META_PACKAGES} == tabled, version
+        assert {w.needed_by for w in nvidia[version]} == {"cpu", "cuda"}
+    # What a Requires-Dist of torch alone would miss: 2.1.2's cuSPARSE needs nvJitLink; the CUDA
+    # 13 builds name cuBLAS only through cuda-toolkit[cublas].
+    assert "nvidia-nvjitlink-cu12" in {w.package for w in nvidia["2.1.2"]}
+    assert {"nvidia-cublas", "nvidia-cusparse"} <= {w.package for w in nvidia["2.13.0"]}
+
+
+@pytest.mark.parametrize(
+    "mode, devices, gpu, fetch",
+    [
+        ("auto", ["cpu", "cuda"], True, True),
+        ("auto", ["cpu", "cuda"], False, False),  # this machine's default run
+        ("auto", ["cuda:1"], True, True),
+        ("auto", ["cpu"], True, False),
+        ("always", ["cpu"], False, True),
+        ("never", ["cuda"], True, False),
+    ],
+)
+def test_the_stack_is_fetched_where_a_cuda_device_is_configured_and_the_node_has_a_gpu(mode, devices, gpu, fetch):
+    asked = []
+
+    def probe():
+        asked.append(True)
+        return gpu
+
+    fetched, why = cuda_stack.fetch_cuda_stack(mode, devices, probe)
+    assert fetched is fetch and mode in why
+    assert bool(asked) == (mode == "auto" and cuda_stack.wants_cuda(devices))  # the node is asked only then
+
+
+def test_a_node_has_a_gpu_when_nvidia_smi_lists_one_or_the_driver_loads(tmp_path, monkeypatch):
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text("#!/bin/sh\necho 'GPU 0: NVIDIA H100 (UUID: GPU-0)'\n")
+    smi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    libraries = []
+    monkeypatch.setattr(cuda_stack.ctypes, "CDLL", lambda name: libraries.append(name) or object())
+    assert cuda_stack.node_has_gpu() and libraries == []
+    smi.write_text("#!/bin/sh\necho 'No devices were found'\nexit 6\n")  # a driver without a GPU
+    assert cuda_stack.node_has_gpu() and libraries == ["libcuda.so.1"]
+
+    def no_driver(name):
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(cuda_stack.ctypes, "CDLL", no_driver)
+    assert not cuda_stack.node_has_gpu()
+
+
+def fake_cuda_stack(tmp_path):
+    """fake_cuda_build's torch wheel with a release table of its runtime (cpu) and cuBLAS (cuda)."""
+    torch_wheel, runtime, cfg = fake_cuda_build(tmp_path)
+    wheel_dir = tmp_path / "cache" / "wheels"
+    cublas = fake_nvidia_wheel(wheel_dir, "nvidia-cublas-cu12", "nvidia/cublas", "libcublas.so.12", "cuda")
+    return torch_wheel, {"0.0.1": [runtime, cublas]}, {**cfg, "local": {"0.0.1": str(torch_wheel)}}
+
+
+@pytest.mark.parametrize("mode, devices", [("auto", ["cpu"]), ("never", ["cuda"]), ("always", ["cpu"])])
+def test_the_default_run_fetches_what_libtorch_cpu_needs_and_the_stack_only_when_asked(tmp_path, mode, devices):
+    _, nvidia, cfg = fake_cuda_stack(tmp_path)
+    cfg = {**cfg, "cuda_stack": mode}
+    with pytest.raises(ProvisionError, match="not a libtorch folder"):  # a fake torch: stops after unpacking
+        provision.provision("0.0.1", cfg, {}, open(tmp_path / "log", "w"), nvidia, devices)
+    nvidia_dir = tmp_path / "cache" / "libtorch" / "0.0.1" / "nvidia"
+    assert (nvidia_dir / "cuda_runtime" / "lib" / "libcudart.so.12").is_file()
+    assert (nvidia_dir / "cublas" / "lib" / "libcublas.so.12").is_file() is (mode == "always")
+    assert ("CUDA stack fetched" in (tmp_path / "log").read_text()) is (mode == "always")
+
+
+def write_tables(folder, nvidia):
+    """A torch table with no rows (the torch wheel is libtorch.local's) and an nvidia table of these rows."""
+    import csv
+    import dataclasses
+
+    folder.mkdir()
+    (folder / "torch.tsv").write_text("version\tpython_version\tplatform\tfilename\tsha256\tsize_bytes\n")
+    rows = [dataclasses.asdict(w) for wheels in nvidia.values() for w in wheels]
+    with open(folder / "nvidia.tsv", "w", newline="") as f:
+        writer = csv.DictWriter(f, list(rows[0]), delimiter="\t", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return folder / "torch.tsv", folder / "nvidia.tsv"
+
+
+@pytest.mark.parametrize("damage", ["corrupted", "cut short"])
+def test_a_damaged_stack_wheel_fails_its_release_with_the_cause_and_the_fix(tmp_path, damage):
+    _, nvidia, cfg = fake_cuda_stack(tmp_path)
+    cublas = nvidia["0.0.1"][1]
+    wheel = tmp_path / "cache" / "wheels" / cublas.filename
+    data = wheel.read_bytes()
+    middle = len(data) // 2
+    flipped = data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1 :]
+    wheel.write_bytes(data[:middle] if damage == "cut short" else flipped)
+    torch_table, nvidia_table = write_tables(tmp_path / "tables", nvidia)
+    cfg = {**cfg, "cuda_stack": "always"}
+    manifest = provision.manifest_for("0.0.1", cfg, torch_table, nvidia_table, open(tmp_path / "log", "w"), ["cuda"])
+    assert manifest["status"] == "failed"  # recorded: the other releases go on
+    reason = manifest["reason"]
+    assert "sha256 mismatch" in reason and cublas.filename in reason and "libtorch 0.0.1" in reason
+    assert "cuda_stack: never" in reason and "nvidia_wheels.tsv" in reason  # the fixes
+    assert not wheel.exists()  # the next run downloads it again
+    assert not (tmp_path / "cache" / "libtorch" / "0.0.1" / "nvidia" / "cublas").exists()  # nothing half-unpacked
+
+
+def test_a_full_disk_while_unpacking_the_stack_fails_its_release_and_keeps_nothing_of_it(tmp_path, monkeypatch):
+    import errno
+
+    _, nvidia, cfg = fake_cuda_stack(tmp_path)
+    extract = zipfile.ZipFile.extract
+
+    def full_on_cublas(self, member, *args, **kwargs):
+        if "cublas" in member.filename:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return extract(self, member, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "extract", full_on_cublas)
+    with pytest.raises(ProvisionError) as err:
+        provision.provision("0.0.1", {**cfg, "cuda_stack": "always"}, {}, open(tmp_path / "log", "w"), nvidia)
+    assert "full" in str(err.value) and "cuda_stack" in str(err.value)
+    nvidia_dir = tmp_path / "cache" / "libtorch" / "0.0.1" / "nvidia"
+    assert sorted(p.name for p in nvidia_dir.iterdir()) == ["cuda_runtime"]  # no cublas, no cublas.partial
+    assert wheel_cache.unpacked_ok(nvidia_dir / "cuda_runtime")
+
+
+def test_a_library_that_libtorch_cuda_still_misses_is_named_once_the_stack_is_fetched(tmp_path):
+    lib = tmp_path / "torch" / "lib"
+    (tmp_path / "torch").mkdir()
+    library_needing_a_missing_one(lib, "libtorch_cuda.so")
+    provision.check_libraries_resolve("0.0.1", lib, cuda=False)  # without the stack, only the CUDA cells miss it
+    with pytest.raises(ProvisionError) as err:
+        provision.check_libraries_resolve("0.0.1", lib, cuda=True)
+    message = str(err.value)
+    assert "libtorch_cuda.so" in message and "libnvfake.so.12" in message and "libtorch 0.0.1" in message
+    assert "pin_nvidia_wheels" in message and "cuda_stack: never" in message

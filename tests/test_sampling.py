@@ -168,58 +168,6 @@ def test_the_schedule_ends_at_max_rounds(looks, cap, expected):
     assert schedule_of(run, looks) == expected
 
 
-def test_the_stability_check_counts_how_verdicts_moved():
-    from libtorch_bench.stability import compare_runs
-
-    def table(rows):
-        keys = {
-            "claim": "2",
-            "comparison": "c",
-            "version": "v",
-            "device": "cpu",
-            "front": "cpp",
-            "slow_variant": "a",
-            "fast_variant": "b",
-        }
-        return pd.DataFrame(
-            [
-                {**keys, "case": case, "verdict": verdict, "ratio": ratio, "ci_low": low, "ci_high": high}
-                for case, verdict, ratio, low, high in rows
-            ]
-        )
-
-    first = table(
-        [
-            ("1", "holds", 2.0, 1.8, 2.2),
-            ("2", "holds", 1.3, 1.2, 1.4),
-            ("3", "equivalent", 1.0, 0.95, 1.05),
-            ("4", "inconclusive", 1.1, 0.9, 1.3),
-            ("5", "not run", None, None, None),
-        ]
-    )
-    second = table(
-        [
-            ("1", "holds", 2.1, 1.9, 2.3),
-            ("2", "reversed", 0.8, 0.7, 0.85),
-            ("3", "inconclusive", 1.05, 0.98, 1.12),
-            ("4", "inconclusive", 1.2, 1.0, 1.4),
-            ("5", "holds", 2.0, 1.9, 2.1),
-        ]
-    )
-    both, counts = compare_runs(first, second)
-    assert counts == {
-        "comparisons": 4,
-        "agree": 2,
-        "moved_between_decided": 1,
-        "holds_reversed": 1,
-        "to_or_from_inconclusive": 1,
-        "inconclusive_1": 1,
-        "inconclusive_2": 2,
-        "covered": 3,
-        "within_10pct": 3,
-    }
-
-
 def test_a_device_reason_drops_the_warnings_a_libtorch_prints_before_it():
     from libtorch_bench.runner import unavailable_reason
 

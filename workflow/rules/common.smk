@@ -24,7 +24,8 @@ COMPARISONS = "workflow/resources/comparisons.yaml"
 REGISTRY = registry.load(COMPARISONS)
 
 WHEEL_TABLE = "workflow/resources/torch_wheels.tsv"
-# nvidia-* wheels that some torch wheels' CPU libraries need to load (see libtorch_bench/provision.py)
+# nvidia-* wheels of the CUDA builds: those their CPU libraries need to load, and the CUDA stack
+# libtorch.cuda_stack fetches (see libtorch_bench/provision.py, cuda_stack.py)
 NVIDIA_WHEEL_TABLE = "workflow/resources/nvidia_wheels.tsv"
 VERSIONS = config["libtorch"]["versions"]
 DEVICES = config["devices"]

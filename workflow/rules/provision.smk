@@ -10,5 +10,8 @@ rule provision_libtorch:
         "results/logs/provision/{version}.log",
     conda:
         "../envs/pipeline.yaml"
+    params:
+        # A new setting re-provisions (fetching or not the CUDA stack, libtorch_bench/cuda_stack.py).
+        cuda_stack=config["libtorch"]["cuda_stack"],
     script:
         "../scripts/provision_libtorch.py"

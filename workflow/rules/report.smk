@@ -154,6 +154,7 @@ rule render_report:
         drift=f"{REPORT_DIR}/drift.csv",
         comparisons=COMPARISONS,
         template="workflow/report/page.html.jinja2",
+        style="workflow/report/style.css",
         captions=figure_captions(),
     output:
         html=report(

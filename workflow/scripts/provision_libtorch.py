@@ -13,6 +13,7 @@ def main(snakemake, log):
         snakemake.input.table,
         snakemake.input.nvidia_table,
         log,
+        snakemake.config["devices"],
     )
     write_json_atomic(snakemake.output.manifest, manifest)
 

@@ -1,6 +1,6 @@
 """Where each configured libtorch version comes from: the wheel table, a local path, or
-the torch installed beside the pipeline; and which nvidia-* wheels a tabled version's CPU
-libraries need. Imported at parse time by the Snakefile (to refuse unknown versions before
+the torch installed beside the pipeline; and which nvidia-* wheels make up a tabled version's
+CUDA stack. Imported at parse time by the Snakefile (to refuse unknown versions before
 any job runs) and by the provisioning script."""
 
 import csv
@@ -50,7 +50,9 @@ class Wheel(PinnedWheel):
 
 @dataclass(frozen=True)
 class NvidiaWheel(PinnedWheel):
-    """An nvidia-* wheel that a torch version's libtorch_cpu.so needs at load time."""
+    """An nvidia-* wheel of a torch version's CUDA stack: one its libtorch_cpu.so needs at load
+    time (needed_by 'cpu', always fetched) or one only libtorch_cuda.so needs ('cuda', fetched
+    per libtorch.cuda_stack)."""
 
     torch_version: str
     package: str
@@ -60,27 +62,40 @@ class NvidiaWheel(PinnedWheel):
     sha256: str
     size_bytes: int
     folder: str  # e.g. nvidia/cuda_runtime: inside the wheel, and under <cache>/libtorch/<version>/
+    needed_by: str = "cpu"
     python_version = ""  # py3-none wheels: any Python 3 takes them
 
     @property
     def purpose(self):
         return f"{self.package} {self.version}, which libtorch {self.torch_version} needs"
 
+    @property
+    def cpu_only_fix(self):
+        """A CUDA-only wheel need not stop the release: without it only its CUDA cells go."""
+        if self.needed_by != "cuda":
+            return ""
+        return f" Or set libtorch.cuda_stack: never to measure libtorch {self.torch_version} on the CPU only."
+
     def offline_fix(self, wheel_dir):
         return (
             f"on a machine that reaches PyPI run `pip download --no-deps --only-binary=:all: "
             f"--platform {self.platform} {self.requirement}` and copy {self.filename} into {wheel_dir}/."
+            + self.cpu_only_fix
         )
 
-    mismatch_fix = (
-        "copy the right file into libtorch.cache_dir's wheels/ folder, or correct workflow/resources/nvidia_wheels.tsv."
-    )
+    @property
+    def mismatch_fix(self):
+        return (
+            "copy the right file into libtorch.cache_dir's wheels/ folder, or correct "
+            "workflow/resources/nvidia_wheels.tsv." + self.cpu_only_fix
+        )
 
 
 def read_table_rows(path):
     """The rows of a checked-in TSV table; lines starting with # are comments."""
     with open(path, newline="") as f:
-        return list(csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t"))
+        lines = (line for line in f if not line.startswith("#"))
+        return list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))  # requirements hold quotes
 
 
 def read_wheel_table(path):
@@ -99,7 +114,7 @@ def read_wheel_table(path):
 
 
 def read_nvidia_table(path):
-    """torch version -> the nvidia-* wheels its CPU libraries need (versions not listed need none)."""
+    """torch version -> the nvidia-* wheels of its CUDA stack (versions not listed need none)."""
     needed = {}
     for r in read_table_rows(path):
         wheel = NvidiaWheel(**{**r, "sha256": r["sha256"].lower(), "size_bytes": int(r["size_bytes"])})

@@ -147,3 +147,52 @@ def mixed_provenance(runs):
             )
             notes.append(f"These results come from {len(distinct)} different {what} ({groups}).")
     return notes
+
+
+# ---- two runs side by side (make compare, make stability) ----------------------------------
+
+# The machine first: across machines absolute times differ, so a reader is told before anything.
+MACHINE_KEYS = {"host": "machine (host)", "cpu_model": "CPU", "cores": "cores", "gpu": "GPU"}
+RUN_KEYS = {
+    "git_commit": "commit",
+    "config_hash": "configuration hash",
+    "threads": "threads",
+    "environment": "tuning variables",
+    "compiler": "compiler",
+    "os": "OS",
+    "python": "Python",
+}
+
+
+def recorded_values(runs, key):
+    """The distinct values of a runs.csv column over the measured runs ('' and unset left out)."""
+    if key not in runs:
+        return []
+    measured = runs[runs.status == "ok"] if "status" in runs else runs
+    return sorted(set(measured[key].fillna("").astype(str).str.strip()) - {"", "nan"})
+
+
+def provenance_differences(first, second):
+    """[{'what', 'first', 'second', 'machine'}] for each runs.csv key whose values differ between
+    two runs tables (read as text), the machine's keys first; and per config version key, the
+    libtorch it stood for where that differs (`installed` on two environments)."""
+    out = []
+    for keys, machine in ((MACHINE_KEYS, True), (RUN_KEYS, False)):
+        for key, what in keys.items():
+            a, b = recorded_values(first, key), recorded_values(second, key)
+            if a != b and (a or b):
+                out.append({"what": what, "first": a, "second": b, "machine": machine})
+    if not all({"version", "libtorch"} <= set(r.columns) for r in (first, second)):
+        return out
+    libtorch = [r.groupby("version")["libtorch"].first() for r in (first, second)]
+    for version in sorted(set(libtorch[0].index) & set(libtorch[1].index)):
+        if libtorch[0][version] != libtorch[1][version]:
+            out.append(
+                {
+                    "what": f"libtorch of {version}",
+                    "first": [libtorch[0][version]],
+                    "second": [libtorch[1][version]],
+                    "machine": False,
+                }
+            )
+    return out

@@ -1,10 +1,12 @@
 """Provision one libtorch: download and verify its wheel, unpack lib/include/share once into
-the cache (with the nvidia-* wheels its CPU libraries need, see nvidia_libs.py), and describe
-it (version, C++ ABI, C++ standard, CUDA) in a manifest JSON that the build rule reads.
+the cache (with the nvidia-* wheels its CPU libraries need, and its whole CUDA stack where
+libtorch.cuda_stack says so: see nvidia_libs.py, cuda_stack.py), and describe it (version, C++
+ABI, C++ standard, CUDA) in a manifest JSON that the build rule reads.
 
 Cache layout, as pip lays out site-packages so that torch's RPATH resolves:
   <cache>/libtorch/<version>/torch/{lib,include,share}   the manifest's root
   <cache>/libtorch/<version>/nvidia/<package>/lib        only for versions in nvidia_wheels.tsv
+(make clean-cache removes a release's folder, its CUDA stack with it: cache.py)
 """
 
 import json
@@ -14,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .cuda_stack import fetch_cuda_stack
 from .libtorch_source import INSTALLED, read_nvidia_table, read_wheel_table, source_kind
 from .nvidia_libs import provision_nvidia_wheels, unresolved_libraries
 from .wheel_cache import UNPACK_MARKER, ProvisionError, ensure_unpacked, sha256_of, unpack_wheel, unpacked_ok
@@ -103,9 +106,10 @@ def installed_torch_root():
     return Path(torch.__file__).parent, torch.__version__
 
 
-def provision_wheel(version, cfg, wheel, local_wheel, nvidia_wheels, log):
+def provision_wheel(version, cfg, wheel, local_wheel, nvidia_wheels, log, release=None):
     """Unpack the torch wheel (the tabled one, downloaded, or a local file) once into
-    <cache>/libtorch/<version>/torch and the nvidia-* wheels it needs beside it."""
+    <cache>/libtorch/<version>/torch and the nvidia-* wheels it needs beside it (release: all
+    the version's nvidia-* rows, of which nvidia_wheels are those fetched)."""
     cache = cache_root(cfg.get("cache_dir", ""))
     version_dir = cache / "libtorch" / version
     dest = version_dir / "torch"
@@ -123,14 +127,48 @@ def provision_wheel(version, cfg, wheel, local_wheel, nvidia_wheels, log):
             print(f"unpacking {local_wheel} into {dest}", file=log, flush=True)
             unpack_wheel(local_wheel, dest, digest)
     pins = provision_nvidia_wheels(
-        nvidia_wheels, version_dir, cache / "wheels", cfg.get("index_url"), cfg.get("keep_wheels", False), log
+        nvidia_wheels, version_dir, cache / "wheels", cfg.get("index_url"), cfg.get("keep_wheels", False), log, release
     )
     return dest, json.loads((dest / UNPACK_MARKER).read_text())["sha256"], pins
 
 
-def provision(version, cfg, wheels, log=sys.stderr, nvidia=None):
+def nvidia_wheels_to_fetch(rows, cfg, devices, log):
+    """The rows libtorch_cpu.so needs, and the rest of the CUDA stack where libtorch.cuda_stack
+    says so; with the decision for the manifest (None for a release without CUDA-only rows)."""
+    if not any(w.needed_by == "cuda" for w in rows):
+        return rows, None
+    fetch, why = fetch_cuda_stack(cfg.get("cuda_stack", "auto"), devices)
+    print(f"CUDA stack {'fetched' if fetch else 'not fetched'}: {why}", file=log, flush=True)
+    return [w for w in rows if fetch or w.needed_by == "cpu"], {"fetched": fetch, "why": why}
+
+
+def check_libraries_resolve(version, lib, cuda):
+    """Fail, naming them, on libraries the loader cannot find: those of libc10.so and
+    libtorch_cpu.so always, those of libtorch_cuda.so once its CUDA stack was fetched."""
+    missing = unresolved_libraries(lib)
+    if missing:
+        raise ProvisionError(
+            f"libtorch {version}: libc10.so/libtorch_cpu.so in {lib} need {', '.join(missing)}, "
+            "which the dynamic loader cannot find. A CUDA build of torch takes them from nvidia-* "
+            "wheels beside it: add the wheels that provide them to workflow/resources/nvidia_wheels.tsv "
+            "(`PYTHONPATH=workflow/scripts python -m libtorch_bench.pin_nvidia_wheels` pins those the torch "
+            "wheel's Requires-Dist names), or point libtorch.local at a folder whose libraries resolve."
+        )
+    missing = unresolved_libraries(lib, ("libtorch_cuda.so",)) if cuda and (lib / "libtorch_cuda.so").exists() else []
+    if missing:
+        raise ProvisionError(
+            f"libtorch {version}: libtorch_cuda.so in {lib} needs {', '.join(missing)}, which the dynamic "
+            "loader cannot find though the CUDA stack of workflow/resources/nvidia_wheels.tsv was fetched. "
+            "Regenerate the table (`PYTHONPATH=workflow/scripts python -m libtorch_bench.pin_nvidia_wheels`) "
+            "so that it holds the wheel that provides them, or set libtorch.cuda_stack: never to measure "
+            "this release on the CPU only."
+        )
+
+
+def provision(version, cfg, wheels, log=sys.stderr, nvidia=None, devices=()):
     """Return the manifest for one configured version, provisioning it if needed.
-    nvidia: torch version -> the nvidia-* wheels it needs (read_nvidia_table)."""
+    nvidia: torch version -> the nvidia-* wheels of its CUDA stack (read_nvidia_table);
+    devices: the configured devices (whether the whole stack is wanted, see cuda_stack.py)."""
     local = cfg.get("local", {})
     kind = source_kind(version, wheels, local)
     extra = {"requested": version, "source": kind}
@@ -139,21 +177,18 @@ def provision(version, cfg, wheels, log=sys.stderr, nvidia=None):
         extra["python_torch_version"] = full
     else:
         path = Path(local[version]).expanduser() if kind == "local" else None
+        stack = None
         if path is not None and path.is_dir():
             root = path
         else:
+            rows = (nvidia or {}).get(version, [])
+            fetched, stack = nvidia_wheels_to_fetch(rows, cfg, devices, log)
             root, extra["sha256"], extra["nvidia_wheels"] = provision_wheel(
-                version, cfg, wheels.get(version), path, (nvidia or {}).get(version, []), log
+                version, cfg, wheels.get(version), path, fetched, log, release=rows
             )
-        missing = unresolved_libraries(Path(root) / "lib")
-        if missing:
-            raise ProvisionError(
-                f"libtorch {version}: libc10.so/libtorch_cpu.so in {root}/lib need {', '.join(missing)}, "
-                "which the dynamic loader cannot find. A CUDA build of torch takes them from nvidia-* "
-                "wheels beside it: add the wheels that provide them to workflow/resources/nvidia_wheels.tsv "
-                "(their versions are in the torch wheel's METADATA, Requires-Dist), or point "
-                "libtorch.local at a folder whose libraries resolve."
-            )
+            if stack is not None:
+                extra["cuda_stack"] = stack
+        check_libraries_resolve(version, Path(root) / "lib", stack is not None and stack["fetched"])
     manifest = {**describe_libtorch(root), **extra}
     if kind != INSTALLED and manifest["version"] != version.split("+")[0] and kind == "wheel":
         raise ProvisionError(
@@ -162,13 +197,13 @@ def provision(version, cfg, wheels, log=sys.stderr, nvidia=None):
     return manifest
 
 
-def manifest_for(version, cfg, table, nvidia_table, log):
+def manifest_for(version, cfg, table, nvidia_table, log, devices=()):
     """The manifest of one configured version; a failure is recorded in it, not raised, so the
     other versions go on and the report names the cause."""
     try:
         wheels = read_wheel_table(table)
         nvidia = read_nvidia_table(nvidia_table)
-        manifest = {**provision(version, cfg, wheels, log, nvidia), "status": "ok"}
+        manifest = {**provision(version, cfg, wheels, log, nvidia, devices), "status": "ok"}
     except (ProvisionError, OSError, subprocess.SubprocessError) as err:
         print(f"ERROR: {err}", file=log)
         manifest = {"requested": version, "status": "failed", "reason": str(err)}

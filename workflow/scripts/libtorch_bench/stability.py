@@ -1,8 +1,9 @@
 """Do the verdicts survive a second run? `make stability` measures the default grid's claims 2-3
 twice back to back (in a copy of the workflow under results/stability/, so results/ is not
-touched) and compares the two claims.csv: how many verdicts agree, how many moved between
-decided states (holds, reversed, equivalent), how many between decided and inconclusive, and
-how often run 1's interval contains run 2's ratio.
+touched) and compares the two claims.csv as `make compare` does (agreement.py): how many
+verdicts agree, how many moved between decided states (holds, reversed, equivalent) or to or
+from inconclusive, the share of comparisons whose two estimates agree within their intervals
+(|z| <= 1.96), and how often run 1's interval contains run 2's ratio.
 
     python -m libtorch_bench.stability [--cores N] [--out results/stability]
 """
@@ -13,59 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .samples import read_table
-from .stats import DECIDED
+from .agreement import compare, summary_lines
+from .report_folder import DEFAULT_LEVEL, read_claims, recorded_level
 
-KEY = ["claim", "comparison", "version", "device", "front", "case", "slow_variant", "fast_variant"]
 TRACKED = ("Snakefile", "workflow", "csrc", "config", "deps")
 CONFIG = "config/stability.yaml"
-
-
-def compare_runs(first, second):
-    """One row per comparison measured in both runs, with how its verdict moved; and the counts."""
-    both = first[first.verdict != "not run"].merge(
-        second[second.verdict != "not run"], on=KEY, suffixes=("_1", "_2"), validate="one_to_one"
-    )
-    decided_1, decided_2 = both.verdict_1.isin(DECIDED), both.verdict_2.isin(DECIDED)
-    both["agree"] = both.verdict_1 == both.verdict_2
-    both["decided_moved"] = decided_1 & decided_2 & ~both.agree
-    both["holds_reversed"] = both[["verdict_1", "verdict_2"]].apply(set, axis=1) == {"holds", "reversed"}
-    both["to_or_from_inconclusive"] = decided_1 != decided_2
-    both["covered"] = (both.ci_low_1 <= both.ratio_2) & (both.ratio_2 <= both.ci_high_1)
-    both["within_10pct"] = (both.ratio_2 / both.ratio_1 - 1).abs() <= 0.10
-    n = len(both)
-    counts = {
-        "comparisons": n,
-        "agree": int(both.agree.sum()),
-        "moved_between_decided": int(both.decided_moved.sum()),
-        "holds_reversed": int(both.holds_reversed.sum()),
-        "to_or_from_inconclusive": int(both.to_or_from_inconclusive.sum()),
-        "inconclusive_1": int((both.verdict_1 == "inconclusive").sum()),
-        "inconclusive_2": int((both.verdict_2 == "inconclusive").sum()),
-        "covered": int(both.covered.sum()),
-        "within_10pct": int(both.within_10pct.sum()),
-    }
-    return both, counts
-
-
-def summary_text(counts):
-    n = max(counts["comparisons"], 1)
-
-    def pct(k):
-        return f"{counts[k]} ({100 * counts[k] / n:.1f}%)"
-
-    return "\n".join(
-        [
-            f"comparisons measured in both runs:            {counts['comparisons']}",
-            f"same verdict:                                 {pct('agree')}",
-            f"moved between decided states:                 {pct('moved_between_decided')}",
-            f"  of which holds <-> reversed:                {pct('holds_reversed')}",
-            f"moved to or from inconclusive:                {pct('to_or_from_inconclusive')}",
-            f"inconclusive in run 1 / run 2:                {counts['inconclusive_1']} / {counts['inconclusive_2']}",
-            f"run 1's interval contains run 2's ratio:      {pct('covered')}",
-            f"ratios within 10% of each other:              {pct('within_10pct')}",
-        ]
-    )
 
 
 def snakemake(workdir, cores, *args):
@@ -96,9 +49,11 @@ def main(argv=None):
     shutil.copy2(work / claims, out / "run1.claims.csv")
     snakemake(work, args.cores, "--forcerun", "run_techniques", claims)
     shutil.copy2(work / claims, out / "run2.claims.csv")
-    both, counts = compare_runs(read_table(out / "run1.claims.csv"), read_table(out / "run2.claims.csv"))
-    both.to_csv(out / "comparison.csv", index=False, float_format="%.6g")
-    text = summary_text(counts)
+    level, _ = recorded_level([work / "config/config.yaml", work / CONFIG])
+    runs = [read_claims(out / f"run{i}.claims.csv", f"run {i}") for i in (1, 2)]
+    result = compare(*runs, names=("run 1", "run 2"), levels=(level or DEFAULT_LEVEL,) * 2)
+    result.rows.to_csv(out / "comparison.csv", index=False, float_format="%.6g")
+    text = "\n".join(summary_lines(result))
     (out / "summary.txt").write_text(text + "\n")
     print(text)
 

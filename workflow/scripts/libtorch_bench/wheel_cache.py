@@ -135,7 +135,8 @@ def disk_error(err, where):
     return ProvisionError(
         f"the disk holding {where} is full ({err.strerror}); nothing half-unpacked is kept. Free space "
         "there (`make clean-cache` keeps only the configured versions' libtorch), or point "
-        "libtorch.cache_dir (or $LIBTORCH_BENCH_CACHE) at a larger disk. Each release needs about 2 GB."
+        "libtorch.cache_dir (or $LIBTORCH_BENCH_CACHE) at a larger disk. Each release needs about 2 GB, "
+        "5-7 GB with its CUDA stack (libtorch.cuda_stack)."
     )
 
 

@@ -156,12 +156,16 @@ def build(registry, claims, runs, mechanism, drift, inputs, platforms, caption_d
     }
 
 
-def render(page):
-    env = jinja2.Environment(
+def environment():
+    """The templates of workflow/report/ (this page's and make compare's, which share style.css)."""
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template("page.html.jinja2").render(page=page)
+
+
+def render(page):
+    return environment().get_template("page.html.jinja2").render(page=page)
