@@ -132,6 +132,45 @@ void add_controls(Case& c, const std::string& base, const at::Device& device) {
   c.variants.push_back(stretched(kControlPlus20, run, 0.2, overhead_ns, device));
 }
 
+int batch_size(double fastest_call_ns, double harness_ns, double target) {
+  if (target <= 1 || !(fastest_call_ns > 0) || fastest_call_ns >= target * harness_ns) return 1;
+  int batch = 1;
+  while (batch < kMaxBatch && batch * fastest_call_ns < target * harness_ns) batch *= 2;
+  return batch;
+}
+
+namespace {
+
+// The median time of `calls` untimed-looking calls of one variant (for calibration only).
+double median_call_ns(Variant& v, const at::Device& device, int calls) {
+  std::vector<int64_t> times;
+  for (int i = 0; i < calls; ++i) {
+    synchronize(device);
+    const auto start = Clock::now();
+    at::Tensor out = v.run();
+    synchronize(device);
+    times.push_back(elapsed_ns(start));
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  return static_cast<double>(times[times.size() / 2]);
+}
+
+// The case's calls per sample, from its fastest variant and the empty variant (the harness's cost).
+int calibrate_batch(Case& c, const at::Device& device, double target) {
+  if (target <= 1) return 1;
+  double fastest = 0, harness = 0;
+  for (Variant& v : c.variants) {
+    const double t = median_call_ns(v, device, 9);
+    if (v.name == kEmptyVariant)
+      harness = t;
+    else if (fastest == 0 || t < fastest)
+      fastest = t;
+  }
+  return batch_size(fastest, harness, target);
+}
+
+}  // namespace
+
 void check_case(const Technique& technique, const Params& params, Case& c) {
   const at::Tensor ref = c.variants.at(0).run();
   for (size_t i = 1; i < c.variants.size(); ++i) {
@@ -154,27 +193,31 @@ std::vector<Sample> time_case(const Technique& technique, const Params& params, 
 
   const size_t n = c.variants.size();
   const std::string key = params.canonical();
+  const int batch = calibrate_batch(c, device, options.batch_target);
   std::vector<Sample> samples;
   samples.reserve(n * options.rounds * options.calls_per_round);
-  at::Tensor keep_alive;
+  // A sample's results stay alive until after the next sample (as one result did before batching):
+  // freeing is not the call's work, and the allocator sees the same state as without batches.
+  std::vector<at::Tensor> kept(batch), previous(batch);
   for (int round = -options.warmup_rounds; round < options.rounds; ++round) {
     for (size_t i : round_order(options.first_round + round + options.warmup_rounds, n)) {
       Variant& v = c.variants[i];
+      // The empty variant stays one call per sample: it is the harness's cost per sample.
+      const int calls_in_sample = v.name == kEmptyVariant ? 1 : batch;
       for (int call = 0; call < options.calls_per_round; ++call) {
         synchronize(device);  // earlier work must not spill into this sample
         const auto start = Clock::now();
-        at::Tensor out = v.run();
+        for (int k = 0; k < calls_in_sample; ++k) kept[k] = v.run();
         synchronize(device);
         const auto stop = Clock::now();
-        keep_alive = std::move(out);  // the previous result is freed here, outside the sample
-        if (round < 0) continue;      // warm-up: untimed
-        Sample s{technique.name,
-                 v.name,
-                 key,
-                 options.first_round + round,
-                 call,
-                 std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count()};
+        std::swap(kept, previous);
+        for (auto& t : kept) t = at::Tensor();  // the sample before's results are freed, outside it
+        if (round < 0) continue;                 // warm-up: untimed
+        const int64_t total = std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count();
+        Sample s{technique.name, v.name, key, options.first_round + round, call,
+                 (total + calls_in_sample / 2) / calls_in_sample};
         s.process = options.process;
+        s.batch = calls_in_sample;
         samples.push_back(std::move(s));
       }
     }

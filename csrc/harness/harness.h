@@ -48,6 +48,9 @@ struct Options {
   int first_round = 0;
   // A variant of the technique to build the controls on (see add_controls); "" for none.
   std::string control_base;
+  // A sample lasts at least this many times the harness's own cost per sample: a case whose
+  // fastest call is shorter is timed `batch` calls at a time (calibrate_batch); <= 1: one call.
+  double batch_target = 0;
   // Test-only fault switches: abort(), or hang until killed, once this many samples are taken.
   int64_t abort_after_samples = -1;
   int64_t hang_after_samples = -1;
@@ -63,6 +66,7 @@ struct Sample {
   std::string shape = "";  // input shape, e.g. "8x64" (claim 1; empty elsewhere)
   std::string event = "";  // what the runtime did in this call, e.g. "optimized" (claim 1; empty elsewhere)
   int process = 0;         // which process of the cell took it (Options::process)
+  int batch = 1;           // back-to-back calls in the sample; `ns` is per call (the sample / batch)
 };
 
 struct Technique {
@@ -107,6 +111,13 @@ extern const char* const kControlSame;
 extern const char* const kControlTwice;
 extern const char* const kControlPlus20;
 void add_controls(Case& c, const std::string& base, const at::Device& device);
+
+// The calls per sample of a case: 1, or the power of two that makes the fastest variant's
+// sample last `target` times the harness's cost per sample (at most kMaxBatch). The timer's
+// own cost is in every sample; spread over `batch` calls it no longer shrinks the ratios of
+// sub-microsecond calls (as Google Benchmark's iterations and pyperf's loops do).
+constexpr int kMaxBatch = 4096;
+int batch_size(double fastest_call_ns, double harness_ns, double target);
 
 // Compares every variant with the reference once; throws MismatchError on the first difference.
 void check_case(const Technique& technique, const Params& params, Case& c);

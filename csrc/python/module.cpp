@@ -53,7 +53,7 @@ void check(const std::string& technique, const py::dict& values, const std::stri
 
 py::dict run(const std::string& technique, const py::dict& grid, const std::string& device, int threads,
              int warmup_rounds, int rounds, int calls_per_round, const std::string& control_base, int process,
-             int first_round) {
+             int first_round, double batch_target) {
   const bench::Technique& t = bench::find_technique(technique);
   bench::Options options;
   options.device = device;
@@ -64,6 +64,7 @@ py::dict run(const std::string& technique, const py::dict& grid, const std::stri
   options.control_base = control_base;
   options.process = process;
   options.first_round = first_round;
+  options.batch_target = batch_target;
   const std::vector<bench::Params> cases = bench::cartesian_grid(to_axes(grid));
   std::vector<bench::Sample> samples;
   int threads_used = 0;
@@ -71,9 +72,10 @@ py::dict run(const std::string& technique, const py::dict& grid, const std::stri
     py::gil_scoped_release release;  // the timed work never touches Python objects
     threads_used = bench::run_technique(t, cases, options, [&](const bench::Sample& s) { samples.push_back(s); });
   }
-  py::list variant, params, round, call, shape, event, ns, process_of;
+  py::list variant, params, round, call, shape, event, ns, process_of, batch;
   for (const auto& s : samples) {
     process_of.append(s.process);
+    batch.append(s.batch);
     variant.append(s.variant);
     params.append(s.params);
     round.append(s.round);
@@ -91,6 +93,7 @@ py::dict run(const std::string& technique, const py::dict& grid, const std::stri
   columns["event"] = event;
   columns["ns"] = ns;
   columns["process"] = process_of;
+  columns["batch"] = batch;
   columns["threads"] = threads_used;
   return columns;
 }
@@ -186,8 +189,11 @@ PYBIND11_MODULE(libtorch_bench_ext, m) {
   m.def("run", &run, py::arg("technique"), py::arg("grid"), py::arg("device") = "cpu", py::arg("threads") = 1,
         py::arg("warmup_rounds") = 2, py::arg("rounds") = 10, py::arg("calls_per_round") = 1,
         py::arg("control_base") = "", py::arg("process") = 0, py::arg("first_round") = 0,
-        "time the technique over the grid's Cartesian product (with the controls over control_base); "
-        "returns the samples as columns");
+        py::arg("batch_target") = 0.0,
+        "time the technique over the grid's Cartesian product (with the controls over control_base, "
+        "sub-microsecond calls in batches when batch_target > 1); returns the samples as columns");
+  m.def("batch_size", &bench::batch_size, py::arg("fastest_call_ns"), py::arg("harness_ns"), py::arg("target"),
+        "the calls per sample the harness takes for a case (1: no batching)");
   m.def(
       "control_variants",
       [] {

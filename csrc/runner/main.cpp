@@ -1,14 +1,19 @@
 // bench_runner: the command-line shell over bench_core, built once per libtorch version.
 //
-//   bench_runner info                   what this build is and which devices it can use (JSON)
+//   bench_runner info [--malloc-mmap-threshold B] [--malloc-trim-threshold B]
+//                                       what this build is, which devices it can use and
+//                                       whether these allocator settings are honoured (JSON)
 //   bench_runner list                   techniques and their variants
 //   bench_runner run --technique T --device D --out FILE [--threads N] [--warmup W]
 //                    [--rounds R] [--calls C] [--process P] [--first-round F]
-//                    [--control-base VARIANT] (--grid NAME=V1,V2 ... | --case "A=1;B=2" ...)
+//                    [--control-base VARIANT] [--batch-target X] [--malloc-mmap-threshold B]
+//                    [--malloc-trim-threshold B] (--grid NAME=V1,V2 ... | --case "A=1;B=2" ...)
 //                                       samples of every case; --case names cases one by one;
 //                                       rounds are numbered from F, samples carry process P;
 //                                       --control-base adds control_same, control_twice and
-//                                       control_plus20 over that variant (harness.h)
+//                                       control_plus20 over that variant (harness.h);
+//                                       --batch-target times sub-microsecond calls in batches
+//                                       (harness.h); --malloc-* set the allocator (allocator.h)
 //   bench_runner machine-probe          how fast memory copies and a compute chain run now (JSON)
 //   bench_runner export-models --dir DIR --grid model=M [--grid SIZE=V ...]
 //                                       claim 1: save DIR/M.pt (TorchScript scripted by this
@@ -32,6 +37,7 @@
 #include <sstream>
 #include <string>
 
+#include "harness/allocator.h"
 #include "harness/csv.h"
 #include "harness/device.h"
 #include "techniques/model_variants.h"
@@ -54,7 +60,27 @@ std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
-int info() {
+// --malloc-* flags of `run` and `info`, removed from the flags map.
+bench::MallocSettings malloc_settings(std::map<std::string, std::string>& flags) {
+  bench::MallocSettings settings;
+  const std::vector<std::pair<std::string, int64_t*>> fields = {
+      {"--malloc-mmap-threshold", &settings.mmap_threshold}, {"--malloc-trim-threshold", &settings.trim_threshold}};
+  for (const auto& field : fields) {  // C++14: 1.8's headers build no later standard
+    const auto it = flags.find(field.first);
+    if (it == flags.end()) continue;
+    *field.second = std::stoll(it->second);
+    flags.erase(it);
+  }
+  return settings;
+}
+
+std::map<std::string, std::string> flags_of(int argc, char** argv, std::vector<bench::Axis>& axes);
+
+int info(int argc, char** argv) {
+  std::vector<bench::Axis> unused;
+  auto flags = flags_of(argc, argv, unused);
+  const bench::MallocSettings settings = malloc_settings(flags);
+  const std::string refused = bench::apply_malloc_settings(settings);
   const bench::CudaStatus cuda = bench::probe_cuda();
   std::cout << "{\"libtorch\": " << json_string(libtorch_version()) << ", \"cxx11_abi\": " << _GLIBCXX_USE_CXX11_ABI
             << ", \"cplusplus\": " << __cplusplus
@@ -63,6 +89,8 @@ int info() {
             << ", \"cuda_loadable\": " << (cuda.loadable ? "true" : "false")
             << ", \"cuda_available\": " << (cuda.available ? "true" : "false")
             << ", \"cuda_device_count\": " << cuda.device_count << ", \"cuda_reason\": " << json_string(cuda.reason)
+            << ", \"malloc\": {\"mmap_threshold\": " << settings.mmap_threshold
+            << ", \"trim_threshold\": " << settings.trim_threshold << ", \"refused\": " << json_string(refused) << "}"
             << "}" << std::endl;
   return 0;
 }
@@ -79,6 +107,7 @@ int list() {
 int run(int argc, char** argv) {
   std::string technique, out_path;
   bench::Options options;
+  bench::MallocSettings allocator;
   std::vector<bench::Axis> axes;
   std::vector<bench::Params> cases;
   const std::map<std::string, std::function<void(const std::string&)>> flags = {
@@ -92,6 +121,9 @@ int run(int argc, char** argv) {
       {"--process", [&](const std::string& v) { options.process = std::stoi(v); }},
       {"--first-round", [&](const std::string& v) { options.first_round = std::stoi(v); }},
       {"--control-base", [&](const std::string& v) { options.control_base = v; }},
+      {"--batch-target", [&](const std::string& v) { options.batch_target = std::stod(v); }},
+      {"--malloc-mmap-threshold", [&](const std::string& v) { allocator.mmap_threshold = std::stoll(v); }},
+      {"--malloc-trim-threshold", [&](const std::string& v) { allocator.trim_threshold = std::stoll(v); }},
       {"--grid", [&](const std::string& v) { axes.push_back(bench::parse_axis(v)); }},
       {"--case", [&](const std::string& v) { cases.push_back(bench::parse_case(v)); }},
       {"--abort-after-samples", [&](const std::string& v) { options.abort_after_samples = std::stoll(v); }},
@@ -106,6 +138,8 @@ int run(int argc, char** argv) {
   }
   if (technique.empty() || out_path.empty()) throw std::invalid_argument("run needs --technique and --out");
   if (!cases.empty() && !axes.empty()) throw std::invalid_argument("give --grid axes or --case cases, not both");
+  // Before any tensor exists; a refusal is reported by `info` (the provenance), the run goes on.
+  bench::apply_malloc_settings(allocator);
   const bench::Technique& t = bench::find_technique(technique);
   if (cases.empty()) cases = bench::cartesian_grid(axes);
   bench::resolve_device(options.device);  // fail before creating the output file
@@ -213,7 +247,7 @@ int model_variants(int argc, char** argv) {
 int dispatch(int argc, char** argv) {
   const std::string command = argc > 1 ? argv[1] : "";
   try {
-    if (command == "info") return info();
+    if (command == "info") return info(argc, argv);
     if (command == "list") return list();
     if (command == "run") return run(argc, argv);
     if (command == "machine-probe") return machine_probe();

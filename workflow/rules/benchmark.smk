@@ -31,6 +31,7 @@ rule run_techniques:
         models={m: model_sizes(m) for m in MODELS} if claim1_enabled() else {},
         model_spec=MODEL_INFERENCE,
         sampling=config["sampling"],
+        harness=config["harness"],
         settings=lambda wc: config["report"],
         python_front=python_front_enabled(),
         threads=config["threads"],

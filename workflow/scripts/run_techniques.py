@@ -13,7 +13,7 @@ from pathlib import Path
 from libtorch_bench import model_runs, registry
 from libtorch_bench.provenance import config_hash
 from libtorch_bench.rule_script import rule_main
-from libtorch_bench.runner import FAULT_ENV, fault_flags, runner_info
+from libtorch_bench.runner import FAULT_ENV, fault_flags, malloc_flags, runner_info
 from libtorch_bench.samples import canonical_params
 from libtorch_bench.sampling import Run, Sampler
 
@@ -26,7 +26,7 @@ def cases_of(claim, spec):
     return [canonical_params(dict(zip(claim.axes, values, strict=True))) for values in grid]
 
 
-def runner_command(runner, technique, device, threads, spec, control_base):
+def runner_command(runner, technique, device, threads, spec, control_base, harness):
     def command(cases, rounds, first_round, process, out):
         cmd = [
             str(runner),
@@ -49,13 +49,14 @@ def runner_command(runner, technique, device, threads, spec, control_base):
             str(first_round),
         ]
         cmd += ["--control-base", control_base] if control_base else []
+        cmd += ["--batch-target", f"{harness['batch_target']:g}", *malloc_flags(harness)]
         cmd += [arg for case in cases for arg in ("--case", case)]
         return cmd + fault_flags(os.environ.get(FAULT_ENV, ""), technique) + ["--out", out]
 
     return command
 
 
-def python_front_command(module, device, threads, spec, control_base, cross_check_seconds):
+def python_front_command(module, device, threads, spec, control_base, cross_check_seconds, harness):
     def command(cases, rounds, first_round, process, out):
         cmd = [
             sys.executable,
@@ -77,6 +78,9 @@ def python_front_command(module, device, threads, spec, control_base, cross_chec
             str(process),
             "--control-base",
             control_base,
+            "--batch-target",
+            f"{harness['batch_target']:g}",
+            *malloc_flags(harness),
         ]
         cmd += ["--cross-check", str(cross_check_seconds)] if process == 0 else []
         return cmd + [arg for case in cases for arg in ("--case", case)] + ["--out", out]
@@ -93,14 +97,15 @@ def installed_torch():
 
 
 def plan_runs(snakemake, reg, log):
-    device, threads = snakemake.wildcards.device, snakemake.params.threads
+    device, threads, harness = snakemake.wildcards.device, snakemake.params.threads, snakemake.params.harness
     runs = []
     for version, runner in zip(snakemake.params.versions, snakemake.input.runners, strict=True):
-        info = runner_info(runner)
+        info = runner_info(runner, harness)
         if snakemake.params.models:  # claim 1: its scenarios, as data for the sampler
             spec = snakemake.params.model_spec
             models = snakemake.params.models
-            runs += model_runs.plan(version, device, runner, info, threads, spec, models, f"results/models/{version}", log)
+            model_dir = f"results/models/{version}"
+            runs += model_runs.plan(version, device, runner, info, threads, spec, models, model_dir, harness, log)
         for technique in snakemake.params.techniques:
             claim, spec = reg.claim_of(technique), snakemake.params.specs[technique]
             run = Run(
@@ -112,7 +117,7 @@ def plan_runs(snakemake, reg, log):
                 f"results/raw/{version}/{device}/{technique}.json",
                 cases_of(claim, spec),
                 spec,
-                runner_command(runner, technique, device, threads, spec, claim.controls),
+                runner_command(runner, technique, device, threads, spec, claim.controls, harness),
                 info,
             )
             if "not_built" in info:
@@ -123,7 +128,7 @@ def plan_runs(snakemake, reg, log):
         claim, spec = reg.claim_of(technique), snakemake.params.specs[technique]
         front = spec["python_front"]
         command = python_front_command(
-            snakemake.input.module, device, threads, spec, claim.controls, front["autorange_seconds"]
+            snakemake.input.module, device, threads, spec, claim.controls, front["autorange_seconds"], harness
         )
         stem = f"results/raw/installed/{device}/{technique}.python"
         runs.append(

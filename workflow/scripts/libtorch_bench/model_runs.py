@@ -22,7 +22,7 @@ import json
 import shlex
 import subprocess
 
-from .runner import DEVICE_UNAVAILABLE, RunError, unavailable_reason
+from .runner import DEVICE_UNAVAILABLE, RunError, malloc_flags, unavailable_reason
 from .samples import canonical_params
 from .sampling import Run
 
@@ -97,7 +97,7 @@ def scenario_spec(spec, scenario):
     }
 
 
-def model_command(runner, device, threads, spec, scenario, model_dir, variants):
+def model_command(runner, device, threads, spec, scenario, model_dir, variants, harness):
     """argv of one runner process of a scenario: the sampler gives the open cells (cases), the
     rounds and, for per-variant processes, the variant."""
 
@@ -130,6 +130,7 @@ def model_command(runner, device, threads, spec, scenario, model_dir, variants):
             str(process),
             "--first-round",
             str(first_round),
+            *malloc_flags(harness),  # claim 1 keeps single calls: no --batch-target
         ]
         for case in cases:
             names = [variant] if variant else variants[case]
@@ -139,7 +140,7 @@ def model_command(runner, device, threads, spec, scenario, model_dir, variants):
     return command
 
 
-def plan(version, device, runner, info, threads, spec, models, model_dir, log):
+def plan(version, device, runner, info, threads, spec, models, model_dir, harness, log):
     """The scenarios of claim 1 on one platform as sampler runs (sharing one CSV), or one run
     that records why nothing is run (device unavailable, runner not built)."""
     stem = f"results/raw/{version}/{device}/{TECHNIQUE}"
@@ -194,7 +195,7 @@ def plan(version, device, runner, info, threads, spec, models, model_dir, log):
     for scenario in ("steady", "shapes", "cold"):
         cases = {case_of(m, scenario, sizes): m for m, sizes in models.items()}
         variants = {case: available[m] + ([CONTROL] if scenario == "steady" else []) for case, m in cases.items()}
-        command = model_command(runner, device, threads, spec, scenario, model_dir, variants)
+        command = model_command(runner, device, threads, spec, scenario, model_dir, variants, harness)
         split = variants if SPLIT[scenario] != "together" else {}
         runs.append(run(scenario, list(cases), command, split, extra))
     return runs

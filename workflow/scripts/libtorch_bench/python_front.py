@@ -5,12 +5,16 @@ like a runner process: `python -m libtorch_bench.python_front --module EXT --cas
 The inputs are the C++ technique's own (from the pybind11 module), and every Python variant
 must equal the C++ reference before it is timed.
 
-Each sample is one `Timer.timeit(1)` call covering K applications, taken in interleaved
-rounds whose order rotates, as the C++ harness does. As a check on that per-call timing,
-`blocked_autorange` (which amortises the timer over many calls) can be run once per variant
-and case (--cross-check); both medians go into the provenance JSON."""
+Each sample is one `Timer.timeit(k)` call covering K applications k times (k = 1, or for a
+case whose fastest call is short beside the timer's own cost, the batch the C++ harness would
+take: its `batch_size`, from the empty statement's time and --batch-target), taken in
+interleaved rounds whose order rotates, as the C++ harness does. As a check on that per-call
+timing, `blocked_autorange` (which amortises the timer over many calls) can be run once per
+variant and case (--cross-check); both medians go into the provenance JSON. The allocator
+thresholds (--malloc-*) are set first, as the runner sets them."""
 
 import argparse
+import ctypes
 import importlib
 import json
 import sys
@@ -63,38 +67,67 @@ def case_globals(ext, params, device):
     return env
 
 
-def stretched(stmt, extra):
-    """The statement, then a busy wait of `extra` times its own duration (as the C++ harness does)."""
+def stretched(stmt, extra, overhead_ns=0):
+    """The statement, then a busy wait of `extra` times its own duration, less what stretching
+    itself costs (`overhead_ns`: its clock reads and loop), as the C++ harness does: the
+    statement as timed becomes (1 + extra) times its own time."""
     return (
-        f"t0 = perf_counter_ns()\n{stmt}\nwait = (perf_counter_ns() - t0) * {extra}\n"
+        f"t0 = perf_counter_ns()\n{stmt}\nwait = (perf_counter_ns() - t0) * {extra} - {overhead_ns}\n"
         "t0 = perf_counter_ns()\nwhile perf_counter_ns() - t0 < wait: pass"
     )
 
 
-def statements(base, device):
+def per_call_ns(stmt, env, number=2000, repeats=5):
+    """The median over `repeats` of a statement's time per call, `number` calls at a time."""
+    timer = benchmark.Timer(stmt=stmt, globals=env, num_threads=torch.get_num_threads())
+    return sorted(timer.timeit(number).times[0] for _ in range(repeats))[repeats // 2] * 1e9
+
+
+def stretch_overhead_ns(env):
+    """What stretching adds to a statement beyond the wait: an empty statement stretched by 0."""
+    return max(0.0, per_call_ns(stretched("pass", 0.0), env) - per_call_ns("pass", env))
+
+
+def statements(base, device, overhead_ns=0):
     """The variants' statements, and the controls over `base` as the C++ harness adds them: the
     same statement, and it stretched to 2x and 1.2x its own time."""
     sync = "\ntorch.cuda.synchronize()" if device.startswith("cuda") else ""
     out = {name: stmt + (sync if name != "harness_empty" else "") for name, stmt in STATEMENTS.items()}
     if base:
         out["control_same"] = out[base]
-        out["control_twice"] = stretched(out[base], 1.0)
-        out["control_plus20"] = stretched(out[base], 0.2)
+        out["control_twice"] = stretched(out[base], 1.0, round(overhead_ns))
+        out["control_plus20"] = stretched(out[base], 0.2, round(overhead_ns))
     return out
 
 
-def time_case(ext, env, stmts, rounds, warmup_rounds, first_round, cross_check_seconds):
-    """(variant, round, ns) rows of one case, in interleaved rounds whose order rotates; and,
-    where asked, blocked_autorange's median per variant as a check on the per-call timing."""
+def calibrate_batch(ext, timers, target):
+    """The case's calls per sample, as the C++ harness chooses them (its batch_size), from the
+    fastest variant's and the empty statement's time per timeit(1)."""
+    if target <= 1:
+        return 1
+
+    def median_ns(name):
+        return sorted(timers[name].timeit(1).times[0] for _ in range(9))[4] * 1e9
+
+    fastest = min(median_ns(n) for n in timers if n != "harness_empty")
+    return ext.batch_size(fastest, median_ns("harness_empty"), target)
+
+
+def time_case(ext, env, stmts, rounds, warmup_rounds, first_round, cross_check_seconds, batch_target=0):
+    """(variant, round, ns, batch) rows of one case, in interleaved rounds whose order rotates
+    (ns per call: timeit's time per run); and, where asked, blocked_autorange's median per
+    variant as a check on the per-call timing."""
     threads = torch.get_num_threads()
     timers = {name: benchmark.Timer(stmt=stmt, globals=env, num_threads=threads) for name, stmt in stmts.items()}
     names = list(timers)
+    batch = calibrate_batch(ext, timers, batch_target)
     rows = []
     for rnd in range(-warmup_rounds, rounds):
         for name in (names[i] for i in ext.round_order(first_round + rnd + warmup_rounds, len(names))):
-            seconds = timers[name].timeit(1).times[0]
+            calls = 1 if name == "harness_empty" else batch  # the empty statement: the cost per sample
+            seconds = timers[name].timeit(calls).times[0]
             if rnd >= 0:
-                rows.append((name, first_round + rnd, round(seconds * 1e9)))
+                rows.append((name, first_round + rnd, round(seconds * 1e9), calls))
     autorange = {}
     if cross_check_seconds > 0:
         autorange = {n: timers[n].blocked_autorange(min_run_time=cross_check_seconds).median * 1e9 for n in names}
@@ -107,16 +140,20 @@ def run_process(args):
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print("not run: no CUDA device (installed torch sees none)", file=sys.stderr)
         return DEVICE_UNAVAILABLE
+    set_malloc(args.malloc_mmap_threshold, args.malloc_trim_threshold)
     torch.set_num_threads(args.threads)
     ext = load_extension(args.module)
     frames, cross_check = [], []
+    overhead = stretch_overhead_ns({"perf_counter_ns": time.perf_counter_ns})
     for case in args.case:
         params = parse_params(case)
         env = case_globals(ext, params, args.device)
         env["perf_counter_ns"] = time.perf_counter_ns
-        stmts = statements(args.control_base, args.device)
-        rows, autorange = time_case(ext, env, stmts, args.rounds, args.warmup, args.first_round, args.cross_check)
-        df = pd.DataFrame(rows, columns=["variant", "round", "ns"])
+        stmts = statements(args.control_base, args.device, overhead)
+        rows, autorange = time_case(
+            ext, env, stmts, args.rounds, args.warmup, args.first_round, args.cross_check, args.batch_target
+        )
+        df = pd.DataFrame(rows, columns=["variant", "round", "ns", "batch"])
         frames.append(df.assign(params=case))
         cross_check += [
             {
@@ -144,6 +181,20 @@ def run_process(args):
     return 0
 
 
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's <malloc.h>
+
+
+def set_malloc(mmap_threshold, trim_threshold):
+    """The allocator thresholds the runner sets (csrc/harness/allocator.h), where glibc has them."""
+    try:
+        libc = ctypes.CDLL(None)
+        for option, value in ((M_MMAP_THRESHOLD, mmap_threshold), (M_TRIM_THRESHOLD, trim_threshold)):
+            if value > 0:
+                libc.mallopt(option, value)
+    except (OSError, AttributeError):  # not glibc: the runner's `info` already says it is not honoured
+        pass
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="One process of claim 3's Python front (see the module docstring).")
     parser.add_argument("--module", required=True, help="the pybind11 module libtorch_bench_ext*.so")
@@ -156,6 +207,9 @@ def parse_args(argv=None):
     parser.add_argument("--control-base", default="")
     parser.add_argument("--case", action="append", required=True, help="a case as B=1;N=8 (repeatable)")
     parser.add_argument("--cross-check", type=float, default=0.0, help="blocked_autorange seconds per variant")
+    parser.add_argument("--batch-target", type=float, default=0.0, help="see config harness.batch_target")
+    parser.add_argument("--malloc-mmap-threshold", type=int, default=0)
+    parser.add_argument("--malloc-trim-threshold", type=int, default=0)
     parser.add_argument("--out", required=True)
     return parser.parse_args(argv)
 

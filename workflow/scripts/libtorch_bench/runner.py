@@ -61,8 +61,20 @@ def failed(what, cmd, done):
     return RunError(f"{what} failed (exit {done.returncode}) in {shlex.join(cmd)}: {done.stderr.strip()[-2000:]}")
 
 
-def runner_info(runner):
-    done = subprocess.run([str(runner), "info"], capture_output=True, text=True)
+def malloc_flags(harness):
+    """The runner's --malloc-* flags of config `harness.malloc` (0: glibc's default, not passed)."""
+    settings = (harness or {}).get("malloc", {})
+    return [
+        arg
+        for key in ("mmap_threshold", "trim_threshold")
+        if int(settings.get(key, 0)) > 0
+        for arg in (f"--malloc-{key.replace('_', '-')}", str(int(settings[key])))
+    ]
+
+
+def runner_info(runner, harness=None):
+    """What the runner is, and whether it honours the allocator settings (`malloc`)."""
+    done = subprocess.run([str(runner), "info", *malloc_flags(harness)], capture_output=True, text=True)
     if done.returncode == FAILED_RUNNER_EXIT:  # no runner was built; the stub says why
         return {"libtorch": "", "not_built": done.stderr.strip().removeprefix("not built: ")}
     if done.returncode != 0:

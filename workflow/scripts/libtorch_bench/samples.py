@@ -27,6 +27,7 @@ SAMPLE_COLUMNS = [
     "event",
     "ns",
     "process",  # appended: which of the cell's processes took the sample
+    "batch",  # appended: back-to-back calls in the sample (ns is per call: the sample / batch)
 ]
 STRING_COLUMNS = ["technique", "variant", "params", "libtorch", "device", "front", "shape", "event"]
 
@@ -57,6 +58,8 @@ def read_samples(paths):
         df = pd.read_csv(path, keep_default_na=False, dtype={c: str for c in STRING_COLUMNS})
         if "process" not in df and "round" in df:  # written before processes were recorded:
             df["process"] = df["round"]  # every round is its own process (the paired round bootstrap)
+        if "batch" not in df:  # written before batches: one call per sample
+            df["batch"] = 1
         missing = set(SAMPLE_COLUMNS) - set(df.columns)
         if missing:
             raise ValueError(f"{path}: missing columns {sorted(missing)}")
@@ -67,9 +70,11 @@ def read_samples(paths):
         frames.append(df)
     if not frames:
         empty = pd.DataFrame(columns=["version"] + SAMPLE_COLUMNS)
-        return empty.astype({"round": "int64", "call": "int64", "threads": "int64", "ns": "int64", "process": "int64"})
+        return empty.astype(
+            {"round": "int64", "call": "int64", "threads": "int64", "ns": "int64", "process": "int64", "batch": "int64"}
+        )
     out = pd.concat(frames, ignore_index=True)
-    for column in ("round", "call", "threads", "ns", "process"):
+    for column in ("round", "call", "threads", "ns", "process", "batch"):
         out[column] = pd.to_numeric(out[column]).astype("int64")
     return out
 

@@ -246,7 +246,7 @@ class Sampler:
             return pd.DataFrame(columns=SAMPLE_COLUMNS)
         return pd.concat(
             [pd.read_csv(c, keep_default_na=False, dtype={"params": str}) for c in chunks], ignore_index=True
-        )
+        ).astype({"ns": "int64", "batch": "int64"})
 
     def decided(self, run, case, case_samples, looks):
         """Whether every comparison that involves the cell is decided."""
@@ -266,7 +266,7 @@ class Sampler:
             if cell.stop is not None:
                 continue
             case_samples = samples[samples.params == case]
-            cell.seconds = float(case_samples["ns"].sum()) / 1e9
+            cell.seconds = float((case_samples["ns"] * case_samples["batch"]).sum()) / 1e9  # ns is per call
             cell.looks = len(schedule)
             if self.decided(run, case, case_samples, len(schedule)):
                 cell.stop, cell.look = "decided", look
