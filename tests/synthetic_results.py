@@ -221,6 +221,7 @@ SETTINGS = {
     "holds_above": 1.1,
     "reversed_below": 0.9091,
     "spike_factor": 10,
+    "spike_rate_of_interest": 0.01,
     "min_rounds": 3,
     "figure_dpi": 60,
 }

@@ -57,6 +57,12 @@ def mutate(path, value):
         (("techniques", "mask_indexing", "density"), [-0.5]),
         (("techniques", "mask_indexing", "rounds"), 0),
         (("techniques", "unknown_technique"), {}),
+        (("report", "spike_rate_of_interest"), 0),  # outside (0, 1)
+        (("report", "spike_rate_of_interest"), 1),
+        (("techniques", "model_inference", "looks", "cold"), [1]),  # a look of one process
+        (("techniques", "model_inference", "processes"), 3),  # replaced by looks.cold
+        (("harness", "batch_target"), 0.5),
+        (("harness", "malloc", "mmap_threshold"), -1),
     ],
 )
 def test_bad_configs_are_rejected(path, value):

@@ -144,8 +144,10 @@ def test_changing_shapes_rows_carry_each_shape_and_the_executor_event(extension)
 
 def test_cold_start_rows_are_numbered_by_process_and_call(extension):
     for variant in ("native", "torchscript_default"):
-        cols = extension.run("model_inference", grid("mlp", "cold", variants=variant, process=3, calls=6))
-        assert cols["round"] == [3] * 6 and cols["call"] == list(range(6))
+        cols = extension.run(
+            "model_inference", grid("mlp", "cold", variants=variant, calls=6), process=3, first_round=7
+        )
+        assert cols["round"] == [7] * 6 and cols["process"] == [3] * 6 and cols["call"] == list(range(6))
         assert set(cols["shape"]) == {"4x16"}
         assert set(cols["params"]) == {"batch=4;depth=2;features=16;hidden=32;model=mlp;scenario=cold"}
     # The profiling executor's first call profiles, the second optimizes, then nothing happens.
@@ -164,21 +166,44 @@ def test_bad_parameters_are_rejected(extension):
         extension.run("model_inference", {"model": ["mlp"], "scenario": ["steady"], "batch": ["2"]})
 
 
-def test_run_models_starts_a_fresh_process_per_cold_round_and_variant():
-    variants = {"mlp": ["native", "torchscript_default"], "cnn": ["native"]}
-    jobs = model_runs.plan_jobs(["mlp", "cnn"], variants, processes=5)
-    cold = [j for j in jobs if j["scenario"] == "cold"]
-    assert len(cold) == 5 * 3 and all(len(j["variants"]) == 1 for j in cold)
-    assert sorted({j["process"] for j in cold}) == list(range(5))
-    assert [j["process"] for j in cold] == sorted(j["process"] for j in cold)  # process index outermost
-    steady = [j for j in jobs if j["scenario"] == "steady"]
-    # Steady state carries the A/A control (native under a second name) beside every model's variants.
-    control = model_runs.CONTROL
-    assert [(j["model"], j["variants"]) for j in steady] == [
-        ("mlp", [*variants["mlp"], control]),
-        ("cnn", ["native", control]),
-    ]
-    assert len([j for j in jobs if j["scenario"] == "shapes"]) == 3
+def test_claim_1_reaches_the_sampler_as_data():
+    spec = {
+        "looks": {"steady": [30, 60], "shapes": [3, 5], "cold": [5, 8]},
+        "steady_processes": 3,
+        "budget_seconds": {"steady": 9, "shapes": 8, "cold": 7},
+        "process_budget_seconds": {"steady": 3, "shapes": 4, "cold": 2},
+        "warmup_rounds": 2,
+        "calls_per_round": 1,
+        "cold_calls": 20,
+        "shape_count": 30,
+        "shape_repeats": 2,
+        "bailout_depth": 1,
+    }
+    steady, cold = model_runs.scenario_spec(spec, "steady"), model_runs.scenario_spec(spec, "cold")
+    assert (steady["looks"], steady["processes_per_look"], steady["round_per_process"]) == ([30, 60], 3, False)
+    assert (cold["looks"], cold["max_rounds"], cold["round_per_process"], cold["budget_seconds"]) == (
+        [5, 8],
+        8,
+        True,
+        7,
+    )
+    case = model_runs.case_of("mlp", "cold", MODELS["mlp"])
+    assert case == "batch=4;depth=2;features=16;hidden=32;model=mlp;scenario=cold"
+    variants = {case: ["native", "torchscript_default"]}
+    harness = {"malloc": {"mmap_threshold": 1024, "trim_threshold": 0}}
+    command = model_runs.model_command("runner", "cpu", 1, spec, "cold", "models", variants, harness)
+    cmd = command([case], 1, 4, 4, "OUT", variant="torchscript_default")
+    assert cmd[cmd.index("--first-round") + 1] == "4" and cmd[cmd.index("--rounds") + 1] == "1"
+    assert "--malloc-mmap-threshold" in cmd and "--malloc-trim-threshold" not in cmd and "--batch-target" not in cmd
+    (given,) = [cmd[i + 1] for i, a in enumerate(cmd) if a == "--case"]
+    assert given.startswith(case + ";") and "variants=torchscript_default" in given and "calls=20" in given
+    # steady state: every variant of the case in one process, with the A/A control
+    steady_case = model_runs.case_of("mlp", "steady", MODELS["mlp"])
+    steady_variants = {steady_case: ["native", "torchscript_default", model_runs.CONTROL]}
+    command = model_runs.model_command("runner", "cpu", 1, spec, "steady", "models", steady_variants, harness)
+    (given,) = [a for a in command([steady_case], 10, 0, 0, "OUT") if a.startswith(steady_case)]
+    assert "variants=native+torchscript_default+control_same" in given
+    assert model_runs.SPLIT == {"steady": "together", "shapes": "variant", "cold": "case_and_variant"}
 
 
 @pytest.mark.slow
@@ -209,11 +234,17 @@ def test_the_pipeline_measures_claim_1_on_the_cpu(pipeline_run, version):
     df["scenario"] = df["params"].str.extract(r"scenario=(\w+)")[0]
     df["model"] = df["params"].str.extract(r"model=(\w+)")[0]
     assert set(df["scenario"]) == {"cold", "steady", "shapes"} and set(df["model"]) == set(MODELS)
-    cut = {(t["model"], t["scenario"], t["variant"], t["process"]) for t in prov["truncated_by_budget"]}
-    for (model, variant), rows in df[df.scenario == "cold"].groupby(["model", "variant"]):
-        assert sorted(set(rows["round"])) == list(range(spec["processes"]))
-        for process, calls in rows.groupby("round")["call"]:
-            if (model, "cold", variant, process) not in cut:
-                assert list(calls) == list(range(spec["cold_calls"])), (model, variant, process)
+    cut = {(t["case"], t["variant"], t["process"]) for t in prov["truncated_by_budget"]}
+    cells = prov["sampling"]["cells"]
+    for (case, variant), rows in df[df.scenario == "cold"].groupby(["params", "variant"]):
+        # a round is a fresh process: as many as the cell took, numbered on
+        assert sorted(set(rows["round"])) == list(range(cells[case]["rounds"]))
+        assert len(set(rows["round"])) >= spec["looks"]["cold"][0]
+        for process, calls in rows.groupby("process")["call"]:
+            if (case, variant, process) not in cut:
+                assert list(calls) == list(range(spec["cold_calls"])), (case, variant, process)
+    # changing shapes: each process a round, every variant of a process meeting its own order
+    shapes = df[df.scenario == "shapes"]
+    assert shapes.groupby(["params", "variant"])["process"].nunique().min() >= spec["looks"]["shapes"][0]
     default = df[(df.scenario == "cold") & (df.variant == "torchscript_default") & (df.call == 0)]
     assert (default["event"] == "profiling").all()

@@ -66,6 +66,11 @@ def small_config(**overrides):
         ("techniques:\n  mask_indexing:\n    budget_seconds: 0\n", "budget_seconds"),  # a budget of nothing
         ("report:\n  holds_above: 1.0\n  reversed_below: 1.0\n", "report.reversed_below=1.0 must be below"),  # no band
         ("sampling:\n  looks: [50, 25]\n", "sampling.looks must ascend"),
+        ("report:\n  spike_rate_of_interest: 1.5\n", "spike_rate_of_interest"),  # a rate is in (0, 1)
+        ("report:\n  spike_rate_of_interest: 0\n", "spike_rate_of_interest"),
+        ("techniques:\n  model_inference:\n    looks: {cold: [8, 5]}\n", "model_inference.looks.cold must ascend"),
+        ("techniques:\n  model_inference:\n    budget_seconds: {cold: 0}\n", "budget_seconds"),
+        ("harness:\n  batch_target: 0\n", "batch_target"),
     ],
 )
 def test_bad_config_is_refused_before_any_job(workdir, text, expected):
@@ -100,12 +105,12 @@ def test_more_threads_than_cores_warns_and_is_recorded(workdir):
 
 def test_too_few_cold_processes_for_a_verdict_warns(workdir):
     cfg = small_config()
-    cfg["techniques"]["model_inference"].update(enabled=True, processes=2)
+    cfg["techniques"]["model_inference"].update(enabled=True, looks={"steady": [6], "shapes": [2], "cold": [2]})
     cfg["report"] = {"min_rounds": 3}
     done = snakemake(workdir, "-n", config=write_config(workdir, "few.yaml", cfg))
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "processes=2 is below report.min_rounds=3" in done.stdout + done.stderr
-    cfg["techniques"]["model_inference"]["processes"] = 3
+    assert "looks.cold=[2] ends below report.min_rounds=3" in done.stdout + done.stderr
+    cfg["techniques"]["model_inference"]["looks"]["cold"] = [3]
     done = snakemake(workdir, "-n", config=write_config(workdir, "enough.yaml", cfg))
     assert done.returncode == 0 and "below report.min_rounds" not in done.stdout + done.stderr
 

@@ -63,6 +63,7 @@ def synthetic_launcher(launched, crash_on=None):
                             "",
                             int(ns),
                             job["process"],
+                            1,
                         ]
                     )
         pd.DataFrame(rows, columns=SAMPLE_COLUMNS).to_csv(job["out"], index=False)
@@ -174,3 +175,111 @@ def test_a_device_reason_drops_the_warnings_a_libtorch_prints_before_it():
     stderr = "[W interface.cpp:47] Warning: Loading nvfuser library failed\nnot run: no CUDA device\n"
     assert unavailable_reason(stderr) == "no CUDA device"
     assert unavailable_reason("odd failure") == "odd failure"
+
+
+# ---- claim 1: a round is a fresh process, each variant in a process of its own ----------------
+
+FIRST_CALL = {"native": 1e6, "torchscript_default": 3e6}  # the first call after loading, ns
+COLD_CLEAR = "model=mlp;scenario=cold"
+COLD_EDGE = "model=cnn;scenario=cold"  # TorchScript's first call exactly 1.1x native's: undecidable
+COLD_SPEC = {"looks": [5, 10], "max_rounds": 10, "round_per_process": True, "budget_seconds": 100.0}
+
+
+def cold_launcher(launched, stop_after=None):
+    """Writes what a cold-start runner process writes: one variant's first calls after loading."""
+
+    def launch(cmd, log, env=None):
+        if stop_after is not None and len(launched) == stop_after:
+            raise KeyboardInterrupt  # the job is killed here
+        job = json.loads(cmd[1])
+        launched.append(job)
+        (case,), variant = job["cases"], job["variant"]
+        rng = np.random.default_rng([job["process"], len(variant)])
+        first = FIRST_CALL[variant] * (1.1 / 3 if case == COLD_EDGE and variant != "native" else 1)
+        rows = [
+            ["model_inference", variant, case, "9.9.9", "cpu", "cpp", 1, job["first_round"], call, "8x4", "",
+             int((first if call == 0 else 1e5) * rng.lognormal(0, 0.01)), job["process"], 1]
+            for call in range(4)
+        ]  # fmt: skip
+        pd.DataFrame(rows, columns=SAMPLE_COLUMNS).to_csv(job["out"], index=False)
+        return 0, ""
+
+    return launch
+
+
+def cold_run(tmp_path):
+    def command(cases, rounds, first_round, process, out, variant=None):
+        job = {"cases": cases, "variant": variant, "rounds": rounds, "first_round": first_round, "process": process}
+        return ["synthetic", json.dumps({**job, "out": out})]
+
+    variants = {case: ["native", "torchscript_default"] for case in (COLD_CLEAR, COLD_EDGE)}
+    return Run(
+        "9.9.9",
+        "cpu",
+        "model_inference",
+        "cpp",
+        str(tmp_path / "model_inference.csv"),
+        str(tmp_path / "model_inference.json"),
+        [COLD_CLEAR, COLD_EDGE],
+        COLD_SPEC,
+        command,
+        {"libtorch": "9.9.9"},
+        scenario="cold",
+        split="case_and_variant",
+        variants=variants,
+    )
+
+
+def test_a_cold_start_takes_a_fresh_process_per_model_and_variant_and_stops_when_decided(tmp_path):
+    launched = []
+    run = cold_run(tmp_path)
+    s = sampler(tmp_path, [run], launched)
+    s.launcher = cold_launcher(launched)
+    schedules = s.sample()
+    assert schedules[run.key] == [5, 10]
+    clear, edge = run.cells[COLD_CLEAR], run.cells[COLD_EDGE]
+    assert (clear.stop, clear.look, clear.rounds, clear.processes) == ("decided", 0, 5, 5)
+    assert (edge.stop, edge.look, edge.rounds, edge.processes) == ("budget", 1, 10, 10)
+    # look 1: every model and variant in a process of its own, one round each
+    assert len(launched) == 5 * 4 + 5 * 2
+    assert all(len(job["cases"]) == 1 and job["rounds"] == 1 for job in launched)
+    assert {(j["cases"][0], j["variant"]) for j in launched[:4]} == {
+        (c, v) for c in (COLD_CLEAR, COLD_EDGE) for v in ("native", "torchscript_default")
+    }
+    assert all(job["cases"] == [COLD_EDGE] for job in launched[20:])  # then only the undecided cell
+    assert sorted({j["first_round"] for j in launched if j["cases"] == [COLD_EDGE]}) == list(range(10))
+    s.write(schedules, "hash", 1, 0.0, tmp_path / "probe.csv")
+    record = json.loads((tmp_path / "model_inference.json").read_text())
+    assert record["sampling"]["cells"][COLD_CLEAR]["looks"] == 2 and record["truncated_by_budget"] == []
+
+
+def test_a_cold_cell_killed_midway_redoes_only_the_processes_it_had_not_finished(tmp_path):
+    first = []
+    run = cold_run(tmp_path)
+    s = sampler(tmp_path, [run], first)
+    s.launcher = cold_launcher(first, stop_after=7)
+    with pytest.raises(KeyboardInterrupt):
+        s.sample()
+    again = []
+    run = cold_run(tmp_path)
+    s = sampler(tmp_path, [run], again)
+    s.launcher = cold_launcher(again)
+    s.sample()
+    assert len(first) == 7 and len(again) == 5 * 4 + 5 * 2 - 7
+    done = {(j["process"], j["cases"][0], j["variant"]) for j in first}
+    assert not done & {(j["process"], j["cases"][0], j["variant"]) for j in again}
+    assert run.cells[COLD_CLEAR].stop == "decided"
+
+
+def test_each_process_draws_its_own_order_of_launches(tmp_path):
+    run = cold_run(tmp_path)
+    s = sampler(tmp_path, [run], [])
+    orders = {tuple(v for _, v in s.launches(run, [COLD_CLEAR], p)) for p in range(8)}
+    assert len(orders) == 2  # both orders of the two variants occur
+
+
+def test_a_variant_stopped_early_by_its_process_budget_is_listed():
+    from libtorch_bench.sampling import truncated
+
+    samples = pd.DataFrame({"params": ["c"] * 7, "process": [0] * 7, "variant": ["a"] * 4 + ["b"] * 3, "ns": [1] * 7})
+    assert truncated(samples) == [{"case": "c", "process": 0, "variant": "b", "calls": 3}]

@@ -174,6 +174,7 @@ def main(snakemake, log):
         f"results/raw/.sampling/{snakemake.wildcards.device}",
         log,
         probe=machine_probe(runs),
+        progress=sys.__stderr__,  # the console: rule_main sends sys.stderr to the log
     )
     schedules = sampler.sample()
     sampler.write(schedules, config_hash(snakemake.config), snakemake.params.threads, started, snakemake.output.probe)

@@ -44,10 +44,20 @@ class Fact:
     def count(self, verdict):
         return int((self.rows.verdict == verdict).sum())
 
+    @property
+    def counts(self):
+        """Spike facts: the verdict rests on the excess rate (rates.py), not on a ratio."""
+        return self.n > 0 and "excess" in self.rows and (self.rows["metric"] == "spikes").all()
+
     def typical(self):
-        """The case whose ratio is the median of the fact's cases (the lower one of a middle pair)."""
-        ordered = self.rows.sort_values(["ratio", "case"], kind="stable")
+        """The case whose ratio (spikes: excess rate) is the median of the fact's cases (the lower
+        one of a middle pair)."""
+        ordered = self.rows.sort_values(["excess" if self.counts else "ratio", "case"], kind="stable")
         return ordered.iloc[(len(ordered) - 1) // 2]
+
+    def loosest(self):
+        """Spike facts: the case whose slow side's bound is the largest (what the run could miss)."""
+        return self.rows.sort_values(["rate_slow_high", "case"], kind="stable").iloc[-1]
 
     def worst_ns(self):
         return float(self.rows["max_slow_ns"].max()) if self.n else float("nan")
@@ -197,15 +207,25 @@ def field_text(fact, field):
     if not fact.n:
         return "–"
     t = fact.typical()
+    if field == "typical" and fact.counts:
+        low, high = fmt.rate(t.excess_low, signed=True), fmt.rate(t.excess_high, signed=True)
+        return f"{fmt.rate(t.excess, signed=True)} [{low}, {high}]"
     if field == "typical":
         return f"{fmt.ratio(t.ratio)} [{t.ci_low:.3g}, {t.ci_high:.3g}]"
+    if field == "bound":  # the largest spike rate the run could have missed, and what it rests on
+        b = fact.loosest()
+        return (
+            f"{int(b.spikes_slow)} of {int(b.n_slow)} calls, at most {fmt.rate(b.rate_slow_high)} "
+            f"at {100 * b.confidence:.3g}%"
+        )
     if field == "at":  # the typical case, named
         return f"{field_text(fact, 'typical')} at {field_text(fact, 'case')}"
     if field == "case":
         return compact_case(t.case, fact.rows["case"])
     if field == "range":
-        lo, hi = fact.rows.ratio.min(), fact.rows.ratio.max()
-        return fmt.ratio(lo) if lo == hi else f"{fmt.ratio(lo)}–{fmt.ratio(hi)}"
+        column, show = ("excess", lambda v: fmt.rate(v, signed=True)) if fact.counts else ("ratio", fmt.ratio)
+        lo, hi = fact.rows[column].min(), fact.rows[column].max()
+        return show(lo) if lo == hi else f"{show(lo)}–{show(hi)}"
     if field == "count":
         return f"{fact.count('holds')} of {fact.n}"
     if field in ("holds_n", "reversed_n", "equivalent_n", "inconclusive_n"):

@@ -49,10 +49,12 @@ def claim1_spikes(samples, spike_factor):
     keys = ["version", "libtorch", "device", "front", "params", "variant"]
     df["median"] = df.groupby(keys)["ns"].transform("median")
     df["spike"] = is_spike(df["ns"], df["median"], spike_factor)
+    # A shape is new the first time a process meets it (every process is fresh), except the base
+    # shape of steady state and changing shapes, which their warm-up calls met before any timed one.
     cold = df["params"].str.contains("scenario=cold")
-    # Cold start: every round is a fresh process, so a shape is new again in each round.
-    df["scope"] = np.where(cold, df["round"], -1)
-    df["new_shape"] = (df["shape"] != "") & ~df.duplicated(keys + ["scope", "shape"])
+    base = df["params"].str.extract(r"(?:^|;)batch=(\d+)", expand=False)
+    warmed = ~cold & (df["shape"].str.split("x").str[0] == base)
+    df["new_shape"] = (df["shape"] != "") & ~warmed & ~df.duplicated(keys + ["process", "shape"])
     df["has_event"] = df["event"] != ""
     grouped = df.groupby(keys, sort=True)
     table = (

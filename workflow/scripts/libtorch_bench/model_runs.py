@@ -134,7 +134,10 @@ def model_command(runner, device, threads, spec, scenario, model_dir, variants, 
         ]
         for case in cases:
             names = [variant] if variant else variants[case]
-            cmd += ["--case", case + ";" + ";".join(f"{k}={v}" for k, v in {**extra, "variants": "+".join(names)}.items())]
+            cmd += [
+                "--case",
+                case + ";" + ";".join(f"{k}={v}" for k, v in {**extra, "variants": "+".join(names)}.items()),
+            ]
         return cmd + ["--out", out]
 
     return command

@@ -57,7 +57,9 @@ def ratio_interval(count_slow, calls_slow, count_fast, calls_fast, level):
     of all events is binomial given their total). NaN ratio when neither side has an event."""
     total = int(count_slow) + int(count_fast)
     scale = calls_fast / calls_slow
-    ratio = (count_slow / calls_slow) / (count_fast / calls_fast) if count_fast else (math.inf if count_slow else math.nan)
+    ratio = (
+        (count_slow / calls_slow) / (count_fast / calls_fast) if count_fast else (math.inf if count_slow else math.nan)
+    )
     if total == 0:
         return ratio, 0.0, math.inf
     share = stats.binomtest(int(count_slow), total).proportion_ci(level, "exact")

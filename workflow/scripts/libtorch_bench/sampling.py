@@ -158,8 +158,37 @@ def truncated(samples):
     ]
 
 
+class Progress:
+    """Where the sampling is, for the console (the job's log keeps every detail): a line per look
+    and, within a long look, at most one every `every` seconds. The time left is extrapolated from
+    the processes taken against the most the open cells may still take, so it is an upper bound."""
+
+    def __init__(self, stream, every=20.0, clock=time.monotonic):
+        self.stream, self.every, self.clock = stream, every, clock
+        self.started = self.last = clock()
+
+    def line(self, text, force=False):
+        if self.stream is None or not (force or self.clock() - self.last >= self.every):
+            return
+        self.last = self.clock()
+        print(text, file=self.stream, flush=True)
+
+    def report(self, runs, look, looks, taken, most, force=False):
+        cells = [c for r in runs for c in r.cells.values()]
+        decided = sum(c.stop == "decided" for c in cells)
+        stopped = sum(c.stop is not None for c in cells)
+        elapsed = self.clock() - self.started
+        left = elapsed * (most - taken) / taken if taken else float("nan")
+        estimate = f", at most about {left / 60:.0f} min left" if left == left and taken < most else ""
+        self.line(
+            f"sampling: look {look + 1} of {looks}, {taken} processes taken; {decided} of {len(cells)} cells "
+            f"decided, {stopped - decided} stopped on budget; {elapsed / 60:.1f} min{estimate}",
+            force,
+        )
+
+
 class Sampler:
-    def __init__(self, runs, registry, settings, sampling, workdir, log, launcher=launch, probe=None):
+    def __init__(self, runs, registry, settings, sampling, workdir, log, launcher=launch, probe=None, progress=None):
         self.runs = [r for r in runs if r.status == "ok"]
         self.all_runs = runs
         self.registry = registry
@@ -169,6 +198,7 @@ class Sampler:
         self.launcher = launcher
         self.probe = probe
         self.probes = []
+        self.progress = Progress(progress)
         self.workdir = Path(workdir)
         self.chunkdir = self.workdir / fingerprint(runs, sampling, settings)
         if self.workdir.exists():  # chunks of another configuration or build are not resumed
@@ -205,7 +235,9 @@ class Sampler:
         split = run.split != "together"
         chunks = [self.chunk_path(run, look, process, i if split else None) for i in range(len(launches))]
         if self.probe and not all(c.exists() for c in chunks):
-            self.probes.append({"time": time.time(), "look": look, "process": process, "before": run.key, **self.probe()})
+            self.probes.append(
+                {"time": time.time(), "look": look, "process": process, "before": run.key, **self.probe()}
+            )
         for (cases, variant), chunk in zip(launches, chunks, strict=True):
             if not chunk.exists() and not self.launch(run, cases, variant, rounds, first_round, process, chunk):
                 return
@@ -218,7 +250,9 @@ class Sampler:
         when the device is unavailable or the process failed."""
         chunk.parent.mkdir(parents=True, exist_ok=True)
         partial = chunk.with_name(f".{chunk.name}.partial")
-        cmd = run.command(cases, rounds, first_round, process, str(partial), **({"variant": variant} if variant else {}))
+        cmd = run.command(
+            cases, rounds, first_round, process, str(partial), **({"variant": variant} if variant else {})
+        )
         code, stderr = self.launcher(cmd, self.log, run.env)
         if code == DEVICE_UNAVAILABLE:
             partial.unlink(missing_ok=True)
@@ -282,19 +316,31 @@ class Sampler:
     # ---- the whole schedule --------------------------------------------------------------------
     def sample(self):
         plans = {run.key: look_plan(run, self.sampling) for run in self.runs}
-        for look in range(max((len(p) for p in plans.values()), default=0)):
+        looks = max((len(p) for p in plans.values()), default=0)
+        taken = 0
+        for look in range(looks):
             active = [
                 r for r in self.runs if look < len(plans[r.key]) and any(c.stop is None for c in r.cells.values())
             ]
             started = {r.key: sum(step.processes for step in plans[r.key][:look]) for r in active}
+            most = taken + sum(step.processes for r in active for step in plans[r.key][look:])
             for p in range(max((plans[r.key][look].processes for r in active), default=0)):
                 for run in active:
                     step = plans[run.key][look]
                     if run.status == "ok" and p < step.processes:
                         self.take_process(run, look, started[run.key] + p, step.rounds_each)
+                        taken += 1
+                        self.progress.report(self.runs, look, looks, taken, most)
             for run in active:
                 if run.status == "ok":
                     self.look(run, look, [step.rounds for step in plans[run.key]])
+            open_later = sum(
+                step.processes
+                for r in active
+                if any(c.stop is None for c in r.cells.values())
+                for step in plans[r.key][look + 1 :]
+            )
+            self.progress.report(self.runs, look, looks, taken, taken + open_later, force=True)
         return {key: [step.rounds for step in plan] for key, plan in plans.items()}
 
     def write(self, schedules, cfg_hash, threads, started, probe_out):

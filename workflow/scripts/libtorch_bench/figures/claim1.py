@@ -12,7 +12,9 @@ from .common import panel_grid, placeholder, platform_groups, platform_title, sa
 
 def _model_cases(samples):
     # Claim 1 times one call per sample; its parameter `batch` (the input's) replaces the column.
-    df = samples[(samples.technique == "model_inference") & own_variants(samples)].drop(columns="batch", errors="ignore")
+    df = samples[(samples.technique == "model_inference") & own_variants(samples)].drop(
+        columns="batch", errors="ignore"
+    )
     table = params_table(df["params"])
     df = df.join(table, on="params")
     if "model" not in df:

@@ -142,6 +142,8 @@ def build(registry, claims, runs, mechanism, drift, inputs, platforms, caption_d
         "platforms": platform_names(runs),
         "settings": settings,
         "sampling": config["sampling"],
+        "harness": harness_settings(config),
+        "claim1": config.get("techniques", {}).get("model_inference", {}),
         "mixed_provenance": mixed_provenance(runs),
         "control_failures": control_failures,
         "drift_warning": drift_warning,
@@ -165,6 +167,24 @@ def environment():
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def harness_settings(config):
+    """How the run's processes timed and allocated, in the Method section's words."""
+    harness = config.get("harness", {})
+    malloc = harness.get("malloc", {})
+    parts = [
+        f"{name.replace('_', ' ')} {value / 2**20:g} MiB"
+        for name, value in (
+            ("mmap threshold", malloc.get("mmap_threshold", 0)),
+            ("trim threshold", malloc.get("trim_threshold", 0)),
+        )
+        if value
+    ]
+    return {
+        "batch_target": float(harness.get("batch_target", 1)),
+        "malloc_text": ", ".join(parts) or "none set: glibc's defaults",
+    }
 
 
 def render(page):

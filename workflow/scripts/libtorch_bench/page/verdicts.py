@@ -55,9 +55,7 @@ def summarize(rows):
         return {"word": "not run", "class": "notrun", "text": reasons[0] if len(reasons) else "not run"}
     counts = {v: int((measured.verdict == v).sum()) for v in ORDER}
     n = len(measured)
-    ratios = measured["ratio"][np.isfinite(measured["ratio"])]
-    low, high = (ratios.min(), ratios.max()) if len(ratios) else (float("nan"), float("nan"))
-    spread = fmt.ratio(low) if low == high else f"{fmt.ratio(low)}–{fmt.ratio(high)}"
+    spread = value_spread(measured)
     present = [v for v in ORDER if counts[v]]
     if len(present) == 1:
         word, verdict = present[0], present[0]
@@ -73,6 +71,32 @@ def summarize(rows):
         "holds": counts["holds"],
         "reversed": counts["reversed"],
     }
+
+
+def is_count(rows):
+    """Spike comparisons: their verdict rests on the excess rate, not on a ratio."""
+    return "excess" in rows and (rows["metric"] == "spikes").all()
+
+
+def value_spread(rows):
+    """'1.2×–3.4×' of the ratios, or for spike rows '+0%–+2.1% spiking' of the excess rates."""
+    column, show = ("excess", lambda v: fmt.rate(v, signed=True)) if is_count(rows) else ("ratio", fmt.ratio)
+    values = rows[column][np.isfinite(rows[column])]
+    if values.empty:
+        return "–"
+    low, high = values.min(), values.max()
+    spread = show(low) if low == high else f"{show(low)}–{show(high)}"
+    return spread + (" more calls spiking" if column == "excess" else "")
+
+
+def spike_counts(r):
+    """'0 of 640 calls, at most 0.47% vs 1 of 640, at most 0.74% (at 98.3%)': each side's spikes and
+    the largest rate the run could have missed (the one-sided exact bound at the row's level)."""
+    level = f"{100 * r.confidence:.3g}%"
+    return (
+        f"spikes {int(r.spikes_slow)} of {int(r.n_slow)} calls, at most {fmt.rate(r.rate_slow_high)}, vs "
+        f"{int(r.spikes_fast)} of {int(r.n_fast)}, at most {fmt.rate(r.rate_fast_high)} (at {level})"
+    )
 
 
 def column_label(comparison):
@@ -160,18 +184,22 @@ def comparison_table(claims, comparison):
             if r.verdict == "not run":
                 entries.append({"not_run": r.reason})
                 continue
-            if tail_metric:
+            ratio, interval = fmt.ratio(r.ratio), f"[{r.ci_low:.3g}, {r.ci_high:.3g}]"
+            if comparison["metric"] == "spikes":  # the verdict rests on the excess rate
+                ratio = fmt.rate(r.excess, signed=True)
+                interval = f"[{fmt.rate(r.excess_low, signed=True)}, {fmt.rate(r.excess_high, signed=True)}]"
+                detail = spike_counts(r)
+            elif tail_metric:
                 detail = (
-                    f"p99 {fmt.duration(r.p99_slow_ns)} vs {fmt.duration(r.p99_fast_ns)}; max "
-                    f"{fmt.duration(r.max_slow_ns)} vs {fmt.duration(r.max_fast_ns)}; spikes {int(r.spikes_slow)} "
-                    f"vs {int(r.spikes_fast)} of {int(r.n_slow)}"
+                    f"p99 {fmt.duration(r.p99_slow_ns)} vs {fmt.duration(r.p99_fast_ns)} over {int(r.n_slow)} "
+                    f"and {int(r.n_fast)} calls; max {fmt.duration(r.max_slow_ns)} vs {fmt.duration(r.max_fast_ns)}"
                 )
             else:
                 detail = f"{fmt.duration(r.median_slow_ns)} vs {fmt.duration(r.median_fast_ns)}, {int(r.rounds)} rounds"
             entries.append(
                 {
-                    "ratio": fmt.ratio(r.ratio),
-                    "interval": f"[{r.ci_low:.3g}, {r.ci_high:.3g}]",
+                    "ratio": ratio,
+                    "interval": interval,
                     "verdict": r.verdict,
                     "class": badge_class(r.verdict),
                     "detail": detail,
@@ -188,5 +216,7 @@ def comparison_table(claims, comparison):
             for column, entry in zip(columns, line["entries"], strict=True)
             if entry
         ]
-        columns = ["ratio [interval], verdict"]
+        columns = [
+            "excess spike rate [interval], verdict" if comparison["metric"] == "spikes" else "ratio [interval], verdict"
+        ]
     return {"columns": columns, "rows": lines, "not_run": not_run}
