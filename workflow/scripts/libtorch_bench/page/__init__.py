@@ -136,17 +136,15 @@ def build(registry, claims, runs, mechanism, drift, inputs, platforms, caption_d
             }
         )
     commit = git_commit()
-    control_rows, control_failures = trust.controls(claims, registry)
     drift_warning, drift_spread = trust.drift(drift, float(config["sampling"]["probe_drift"]))
     return {
         "platforms": platform_names(runs),
         "settings": settings,
         "sampling": config["sampling"],
         "mixed_provenance": mixed_provenance(runs),
-        "control_failures": control_failures,
         "drift_warning": drift_warning,
         "drift_spread": drift_spread,
-        "controls": control_rows,
+        "controls": trust.controls(claims, registry, settings),
         "errors": trust.error_budget(claims),
         "findings": findings(registry, claims),
         "glance": verdicts.glance(claims, registry),
