@@ -1,5 +1,6 @@
 """Shared fixtures: the pipeline's helper modules on sys.path, the pybind11 module built
-from csrc/ against the installed torch, and one end-to-end pipeline run on the test config."""
+from csrc/ against the installed torch, one end-to-end pipeline run on the test config, and
+the page of the synthetic results."""
 
 import importlib
 import json
@@ -74,6 +75,17 @@ def pipeline_run(tmp_path_factory):
     done = run_snakemake(workdir)
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
     return workdir
+
+
+@pytest.fixture(scope="session")
+def synthetic_report(tmp_path_factory):
+    """index.html of the synthetic results (tests/synthetic_results.py), built once per session
+    for the page's tests."""
+    from synthetic_results import build_report, write_results
+
+    root = tmp_path_factory.mktemp("report")
+    write_results(root, rounds=8, calls=10, processes=4)
+    return build_report(root, REPO)
 
 
 def read_json(path):

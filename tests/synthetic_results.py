@@ -8,6 +8,11 @@ Used by the report tests (and handy for developing the report without a build):
 - claim 1: native is stable; torchscript_default has spikes (~40x) at new shapes and a slow
   second call after loading; torchscript_no_profiling has neither; aotinductor only on the
   'installed' version.
+- claims 2 and 3 carry the controls (control_same, control_twice, control_plus20 over the
+  claim's `controls` variant), each paired with its base's sample of the same round: A/A reads
+  equivalent, 2x and 1.2x hold at their ratio, except on purpose that claim 2's control_twice
+  is 1.6x on 1.8.1 (it reads wrong there) and claim 3's A/A swings +-50% between rounds in
+  NOISY_CASE (it stays undecided there).
 - cuda cells are 'not run' with a reason and header-only CSVs.
 """
 
@@ -81,10 +86,30 @@ def _row(technique, variant, params, version, device, rnd, call, ns, shape="", e
         "event": event,
         "ns": max(1, int(round(ns))),
         "process": rnd,  # every round its own process
+        "batch": 1,
     }
 
 
-def batch_rows(version, rng, rounds):
+CONTROL_RATIOS = {"control_same": 1.0, "control_twice": 2.0, "control_plus20": 1.2}
+WRONG_TWICE = ("batch_from_rows", "1.8.1")  # control_twice at 1.6x: off 2 beyond its tolerance
+NOISY_CASE = ("mask_indexing", _canonical({"rows": 4, "cols": 1000, "density": 0.01, "K": 1}))
+
+
+def control_rows(technique, base_ns, params, version, rnd, rng, front="cpp"):
+    """The controls of one round, each its base variant's sample of that round times its ratio
+    (and a little noise of its own, from `rng`, so the other variants' samples stay as they were)."""
+    ratios = dict(CONTROL_RATIOS)
+    if (technique, version) == WRONG_TWICE:
+        ratios["control_twice"] = 1.6
+    if (technique, params) == NOISY_CASE:  # +-50% by turns: an interval far wider than the band
+        ratios["control_same"] = float(np.exp(0.5 * (-1) ** rnd))
+    return [
+        _row(technique, v, params, version, "cpu", rnd, 0, base_ns * ratio * _noise(rng, 1, 0.01)[0], front=front)
+        for v, ratio in ratios.items()
+    ]
+
+
+def batch_rows(version, rng, rounds, control_rng):
     speed = 1.0 if version == "1.8.1" else 0.7
     rows = []
     for B, N in itertools.product(BATCH_GRID["B"], BATCH_GRID["N"]):
@@ -100,12 +125,13 @@ def batch_rows(version, rng, rounds):
         base["rows_from_blob_cat"] = 4.8 * base["flat_from_blob"]
         base["rows_from_blob_stack"] = 5.2 * base["flat_from_blob"]
         for r in range(rounds):
-            for v, t in base.items():
-                rows.append(_row("batch_from_rows", v, params, version, "cpu", r, 0, t * _noise(rng, 1)[0]))
+            ns = {v: t * _noise(rng, 1)[0] for v, t in base.items()}
+            rows += [_row("batch_from_rows", v, params, version, "cpu", r, 0, t) for v, t in ns.items()]
+            rows += control_rows("batch_from_rows", ns["flat_from_blob"], params, version, r, control_rng)
     return rows
 
 
-def mask_rows(version, rng, rounds, front="cpp"):
+def mask_rows(version, rng, rounds, control_rng, front="cpp"):
     rows = []
     for rows_, cols, density, K in itertools.product(*(MASK_GRID[k] for k in ("rows", "cols", "density", "K"))):
         params = _canonical({"rows": rows_, "cols": cols, "density": density, "K": K})
@@ -116,10 +142,10 @@ def mask_rows(version, rng, rounds, front="cpp"):
         base["mask_index"] = K * (select + convert)  # pays the conversion every time
         base["masked_select"] = base["indices_index_select"] / 3  # reversed on purpose
         for r in range(rounds):
-            for v, t in base.items():
-                rows.append(
-                    _row("mask_indexing", v, params, version, "cpu", r, 0, t * _noise(rng, 1, 0.08)[0], front=front)
-                )
+            ns = {v: t * _noise(rng, 1, 0.08)[0] for v, t in base.items()}
+            rows += [_row("mask_indexing", v, params, version, "cpu", r, 0, t, front=front) for v, t in ns.items()]
+            base_ns = ns["indices_index_select"]
+            rows += control_rows("mask_indexing", base_ns, params, version, r, control_rng, front)
     return rows
 
 
@@ -150,11 +176,12 @@ def model_rows(version, rng, rounds, calls, processes):
         # shapes: the shape changes between calls
         params = _canonical({"model": model, "scenario": "shapes"})
         for v in variants:
-            seen = set()
             respecializations = 0
             for r in range(rounds):
+                seen = set()  # each round is a fresh process that meets the shapes anew
                 for c in range(calls):
-                    shape = shapes_cycle[(r * calls + c) % len(shapes_cycle)]
+                    # mostly the base shape; every third call another, a new one the first time
+                    shape = shapes_cycle[c % len(shapes_cycle)] if c % 3 == 0 else "8x64"
                     scale = int(shape.split("x")[0]) / 8
                     ns = base * speed[v] * (0.5 + 0.5 * scale) * _noise(rng, 1)[0]
                     event = ""
@@ -187,17 +214,25 @@ def model_rows(version, rng, rounds, calls, processes):
 def write_results(root, *, seed=7, rounds=20, calls=20, processes=10, with_model=True, python_front=True):
     """Write results/raw under `root`; returns the list of CSV paths (the pipeline's inputs)."""
     rng = np.random.default_rng(seed)
+    control_rng = np.random.default_rng([seed, 21])  # apart, so the controls change no other sample
     raw = Path(root) / "results" / "raw"
     techniques = ["batch_from_rows", "mask_indexing"] + (["model_inference"] if with_model else [])
     for version in VERSIONS:
-        _write(raw, version, "cpu", "batch_from_rows", batch_rows(version, rng, rounds))
-        _write(raw, version, "cpu", "mask_indexing", mask_rows(version, rng, rounds))
+        _write(raw, version, "cpu", "batch_from_rows", batch_rows(version, rng, rounds, control_rng))
+        _write(raw, version, "cpu", "mask_indexing", mask_rows(version, rng, rounds, control_rng))
         if with_model:
             _write(raw, version, "cpu", "model_inference", model_rows(version, rng, rounds, calls, processes))
         for technique in techniques:
             _write(raw, version, "cuda", technique, [], status="not run", reason=NOT_RUN_REASON)
     if python_front:
-        _write(raw, "installed", "cpu", "mask_indexing", mask_rows("installed", rng, rounds, "python"), front="python")
+        _write(
+            raw,
+            "installed",
+            "cpu",
+            "mask_indexing",
+            mask_rows("installed", rng, rounds, control_rng, "python"),
+            front="python",
+        )
         _write(raw, "installed", "cuda", "mask_indexing", [], status="not run", reason=NOT_RUN_REASON, front="python")
     # The machine-state probes run_techniques writes beside the samples: none taken here.
     probe = Path(root) / "results" / "probe"

@@ -47,13 +47,6 @@ def check_in_chromium(html, screenshot):
     return page
 
 
-@pytest.fixture(scope="module")
-def synthetic_report(tmp_path_factory):
-    root = tmp_path_factory.mktemp("report")
-    write_results(root, rounds=8, calls=10, processes=4)
-    return build_report(root, REPO)
-
-
 def test_page_opens_in_chromium_with_every_claim(synthetic_report):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = check_in_chromium(synthetic_report, SCREENSHOTS / "report_synthetic.png")

