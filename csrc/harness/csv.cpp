@@ -1,5 +1,9 @@
 #include "harness/csv.h"
 
+#include <cmath>
+#include <cstdint>
+#include <iomanip>
+
 namespace bench {
 
 // `shape` and `event` are filled by the model technique (claim 1); empty elsewhere. Columns
@@ -12,8 +16,13 @@ void write_csv_header(std::ostream& out) { out << kCsvHeader << '\n'; }
 
 void write_csv_row(std::ostream& out, const RunContext& ctx, const Sample& s) {
   out << s.technique << ',' << s.variant << ',' << s.params << ',' << ctx.libtorch << ',' << ctx.device << ','
-      << ctx.front << ',' << ctx.threads << ',' << s.round << ',' << s.call << ',' << s.shape << ',' << s.event << ','
-      << s.ns << ',' << s.process << ',' << s.batch << '\n';
+      << ctx.front << ',' << ctx.threads << ',' << s.round << ',' << s.call << ',' << s.shape << ',' << s.event << ',';
+  // Whole ns for a single call (the clock's resolution); a batch's mean keeps three decimals.
+  if (s.batch > 1)
+    out << std::fixed << std::setprecision(3) << s.ns << std::defaultfloat;
+  else
+    out << static_cast<int64_t>(std::llround(s.ns));
+  out << ',' << s.process << ',' << s.batch << '\n';
 }
 
 }  // namespace bench

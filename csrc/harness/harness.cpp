@@ -106,6 +106,24 @@ Variant stretched(const char* name, const std::function<at::Tensor()>& run, doub
           }};
 }
 
+// A batched sample of the base stretched as a whole: its `calls` calls, then a busy wait of `extra`
+// times their duration less what the stretching costs (`overhead_ns`): (1 + extra) times the batch.
+std::function<void(int, std::vector<at::Tensor>&)> stretched_batch(const std::function<at::Tensor()>& run,
+                                                                  double extra, int64_t overhead_ns,
+                                                                  const at::Device& device) {
+  return [run, extra, overhead_ns, device](int calls, std::vector<at::Tensor>& kept) {
+    const auto start = Clock::now();
+    for (int k = 0; k < calls; ++k) kept[k] = run();
+    synchronize(device);
+    const auto done = Clock::now();
+    const auto batch_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(done - start).count();
+    const auto until =
+        done + std::chrono::nanoseconds(std::max<int64_t>(0, static_cast<int64_t>(extra * batch_ns) - overhead_ns));
+    while (Clock::now() < until) {
+    }
+  };
+}
+
 // What stretching an empty call costs (its clock reads), the median of many.
 int64_t stretch_overhead_ns() {
   const Variant empty = stretched(
@@ -128,8 +146,11 @@ void add_controls(Case& c, const std::string& base, const at::Device& device) {
   const std::function<at::Tensor()> run = it->run;
   c.variants.push_back({kControlSame, run});
   const int64_t overhead_ns = stretch_overhead_ns();
-  c.variants.push_back(stretched(kControlTwice, run, 1.0, overhead_ns, device));
-  c.variants.push_back(stretched(kControlPlus20, run, 0.2, overhead_ns, device));
+  for (const auto& control : {std::make_pair(kControlTwice, 1.0), std::make_pair(kControlPlus20, 0.2)}) {
+    Variant v = stretched(control.first, run, control.second, overhead_ns, device);
+    v.run_batch = stretched_batch(run, control.second, overhead_ns, device);
+    c.variants.push_back(v);
+  }
 }
 
 int batch_size(double fastest_call_ns, double harness_ns, double target) {
@@ -204,10 +225,14 @@ std::vector<Sample> time_case(const Technique& technique, const Params& params, 
       Variant& v = c.variants[i];
       // The empty variant stays one call per sample: it is the harness's cost per sample.
       const int calls_in_sample = v.name == kEmptyVariant ? 1 : batch;
+      const bool whole_batch = calls_in_sample > 1 && v.run_batch;
       for (int call = 0; call < options.calls_per_round; ++call) {
         synchronize(device);  // earlier work must not spill into this sample
         const auto start = Clock::now();
-        for (int k = 0; k < calls_in_sample; ++k) kept[k] = v.run();
+        if (whole_batch)
+          v.run_batch(calls_in_sample, kept);
+        else
+          for (int k = 0; k < calls_in_sample; ++k) kept[k] = v.run();
         synchronize(device);
         const auto stop = Clock::now();
         std::swap(kept, previous);
@@ -215,7 +240,7 @@ std::vector<Sample> time_case(const Technique& technique, const Params& params, 
         if (round < 0) continue;                 // warm-up: untimed
         const int64_t total = std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count();
         Sample s{technique.name, v.name, key, options.first_round + round, call,
-                 (total + calls_in_sample / 2) / calls_in_sample};
+                 static_cast<double>(total) / calls_in_sample};
         s.process = options.process;
         s.batch = calls_in_sample;
         samples.push_back(std::move(s));

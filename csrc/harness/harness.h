@@ -24,6 +24,10 @@ namespace bench {
 struct Variant {
   std::string name;
   std::function<at::Tensor()> run;
+  // How a batched sample (sub-microsecond calls) runs `calls` calls instead, keeping each result in
+  // kept[0..calls): the controls stretch the batch as a whole, since a busy wait timed by clock
+  // reads around each call would add tens of ns of its own to a call of a hundred.
+  std::function<void(int calls, std::vector<at::Tensor>& kept)> run_batch = nullptr;
 };
 
 // A technique prepared for one parameter set; inputs live in the variants' closures.
@@ -62,7 +66,7 @@ struct Sample {
   std::string params;
   int round = 0;
   int call = 0;
-  int64_t ns = 0;
+  double ns = 0;  // per call: a batched sample's time divided by `batch` keeps its fraction of a ns
   std::string shape = "";  // input shape, e.g. "8x64" (claim 1; empty elsewhere)
   std::string event = "";  // what the runtime did in this call, e.g. "optimized" (claim 1; empty elsewhere)
   int process = 0;         // which process of the cell took it (Options::process)

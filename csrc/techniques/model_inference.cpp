@@ -141,7 +141,7 @@ TimedCall timed_call(models::LoadedVariant& v, const at::Tensor& x, const at::De
 
 Sample make_sample(const Plan& plan, const std::string& variant, int round, int call, const TimedCall& t,
                    const std::string& shape, int process) {
-  Sample s{kTechnique, variant, plan.csv_params, round, call, t.ns};
+  Sample s{kTechnique, variant, plan.csv_params, round, call, static_cast<double>(t.ns)};
   s.shape = shape;
   s.event = t.event;
   s.process = process;

@@ -53,13 +53,21 @@ def built_artifact(build_dir, target):
     return found[0]
 
 
+def compiler_env(source_dir):
+    """The build's environment: ccache keys on paths relative to the checkout (CCACHE_BASEDIR), so
+    a fresh clone, a test's copy of the workflow or a cluster's copy reuses what another compiled
+    (a caller's own CCACHE_BASEDIR wins)."""
+    return {"CCACHE_BASEDIR": str(Path(source_dir).resolve().parent), **os.environ}
+
+
 def build(manifest, source_dir, build_dir, target, output, jobs, log):
+    env = compiler_env(source_dir)
     for cmd in (
         cmake_configure_args(manifest, source_dir, build_dir, target),
         ["cmake", "--build", str(build_dir), "--target", target, "--parallel", str(jobs)],
     ):
         print("+", " ".join(cmd), file=log, flush=True)
-        if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
+        if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env).returncode != 0:
             raise BuildError(
                 f"building {target} against libtorch {manifest['version']} ({manifest['root']}) failed; "
                 f"the compiler's messages are in {log.name}"

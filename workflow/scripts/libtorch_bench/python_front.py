@@ -90,7 +90,8 @@ def stretch_overhead_ns(env):
 
 def statements(base, device, overhead_ns=0):
     """The variants' statements, and the controls over `base` as the C++ harness adds them: the
-    same statement, and it stretched to 2x and 1.2x its own time."""
+    same statement, and it stretched to 2x and 1.2x its own time (less the stretching's own cost:
+    Python's calls are microseconds, so per statement it is amortised as in a C++ batch)."""
     sync = "\ntorch.cuda.synchronize()" if device.startswith("cuda") else ""
     out = {name: stmt + (sync if name != "harness_empty" else "") for name, stmt in STATEMENTS.items()}
     if base:
@@ -126,8 +127,8 @@ def time_case(ext, env, stmts, rounds, warmup_rounds, first_round, cross_check_s
         for name in (names[i] for i in ext.round_order(first_round + rnd + warmup_rounds, len(names))):
             calls = 1 if name == "harness_empty" else batch  # the empty statement: the cost per sample
             seconds = timers[name].timeit(calls).times[0]
-            if rnd >= 0:
-                rows.append((name, first_round + rnd, round(seconds * 1e9), calls))
+            if rnd >= 0:  # whole ns for one call, a batch's per-call mean with its fraction (as the runner)
+                rows.append((name, first_round + rnd, round(seconds * 1e9, 3 if calls > 1 else None), calls))
     autorange = {}
     if cross_check_seconds > 0:
         autorange = {n: timers[n].blocked_autorange(min_run_time=cross_check_seconds).median * 1e9 for n in names}

@@ -71,11 +71,19 @@ def read_samples(paths):
     if not frames:
         empty = pd.DataFrame(columns=["version"] + SAMPLE_COLUMNS)
         return empty.astype(
-            {"round": "int64", "call": "int64", "threads": "int64", "ns": "int64", "process": "int64", "batch": "int64"}
+            {
+                "round": "int64",
+                "call": "int64",
+                "threads": "int64",
+                "ns": "float64",
+                "process": "int64",
+                "batch": "int64",
+            }
         )
     out = pd.concat(frames, ignore_index=True)
-    for column in ("round", "call", "threads", "ns", "process", "batch"):
+    for column in ("round", "call", "threads", "process", "batch"):
         out[column] = pd.to_numeric(out[column]).astype("int64")
+    out["ns"] = pd.to_numeric(out["ns"]).astype("float64")  # a batched sample's per-call mean has a fraction
     return out
 
 

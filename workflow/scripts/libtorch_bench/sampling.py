@@ -280,7 +280,7 @@ class Sampler:
             return pd.DataFrame(columns=SAMPLE_COLUMNS)
         return pd.concat(
             [pd.read_csv(c, keep_default_na=False, dtype={"params": str}) for c in chunks], ignore_index=True
-        ).astype({"ns": "int64", "batch": "int64"})
+        ).astype({"ns": "float64", "batch": "int64"})
 
     def decided(self, run, case, case_samples, looks):
         """Whether every comparison that involves the cell is decided."""
