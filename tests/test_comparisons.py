@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from libtorch_bench import registry
-from libtorch_bench.comparisons import compare_all, expand_pairs
+from libtorch_bench.comparisons import compare_all, compare_case, expand_pairs
 from libtorch_bench.samples import read_runs, read_samples
 from synthetic_results import NOT_RUN_REASON, SETTINGS, write_results
 
@@ -100,3 +100,27 @@ def test_claims_columns_and_identical_reruns(synthetic):
     assert set(table.verdict) <= {"holds", "reversed", "equivalent", "inconclusive", "not run"}
     again = compare_all(samples, runs, registry.load(), SETTINGS, set(runs.technique))
     pd.testing.assert_frame_equal(table, again)
+    assert table.to_csv(index=False) == again.to_csv(index=False)  # claims.csv byte for byte
+
+
+def test_no_decided_verdict_rests_on_a_one_point_interval(synthetic):
+    _, _, table = synthetic
+    decided = table[table.verdict.isin(["holds", "reversed", "equivalent"])]
+    assert not (decided.ci_low == decided.ci_high).any()
+    spikes = decided[decided.metric == "spikes"]
+    assert len(spikes) and (spikes.excess_low < spikes.excess_high).all()
+    # samples that cannot vary (a timer's whole ns on both sides) give no verdict, whatever the band
+    constant = pd.DataFrame(
+        {
+            "variant": ["rows_from_blob_vstack"] * 6 + ["flat_from_blob"] * 6,
+            "round": list(range(6)) * 2,
+            "call": 0,
+            "ns": [30.0] * 12,
+            "process": list(range(6)) * 2,
+            "batch": 1,
+        }
+    )
+    blog = next(c for c in registry.load().comparisons if c["id"] == "blog_slow_vs_blog_fast")
+    key = ("1.8.1", "cpu", "1.8.1", "cpp", "B=1;N=8")
+    (row,) = compare_case(blog, constant, key, SETTINGS, "floor_memcpy")
+    assert row["verdict"] == "inconclusive" and "single point" in row["reason"]

@@ -14,7 +14,9 @@ from libtorch_bench.samples import read_runs, read_samples
 from synthetic_results import SETTINGS, write_results
 
 REG = registry.load()
-NUMBER = re.compile(r"(\d+(?:\.\d+)?)(?:×| ?(?:ns|µs|ms|s)\b)|\[(\d+(?:\.\d+)?), (\d+(?:\.\d+)?)\]")
+NUMBER = re.compile(
+    r"(\d+(?:\.\d+)?)(?:×| ?(?:ns|µs|ms|s)\b)|\[(\d+(?:\.\d+)?), (\d+(?:\.\d+)?)\]|[+-]?(\d+(?:\.\d+)?)%"
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +42,16 @@ def csv_values(claims):
         for ns in claims[column].dropna():
             for scale in (1, 1e3, 1e6, 1e9):
                 values.add(f"{ns / scale:.3g}")
+    for column in ("rate_slow", "rate_slow_high", "rate_fast", "rate_fast_high", "excess", "excess_low", "excess_high"):
+        values |= {f"{abs(100 * v):.2g}" for v in claims[column].dropna()} if column in claims else set()
+    values |= {f"{100 * v:.3g}" for v in claims["confidence"].dropna()}  # an interval's level, 98.3%
     return values
 
 
-def test_every_number_in_the_findings_is_in_claims_csv(claims):
-    text = text_of(findings(REG, claims))
+@pytest.mark.parametrize("table", ["synthetic", "claim 1's cases"])
+def test_every_number_in_the_findings_is_in_claims_csv(claims, table):
+    claims = claims if table == "synthetic" else claim1_rows()
+    text = re.sub(r"“[^”]*”", "", text_of(findings(REG, claims)))  # the blog's words are quoted, not measured
     found = [n for m in NUMBER.finditer(text) for n in m.groups() if n]
     assert found, text
     known = csv_values(claims)
@@ -103,3 +110,55 @@ def test_conditions():
         holds("b.holds > 0", facts)
     with pytest.raises(RuleError, match="unknown field"):
         holds("a.speed > 0", facts)
+
+
+def claim1_rows():
+    """A claims table of claim 1 on one platform whose every finding sentence has its case: the
+    p99 the same, no excess of spikes (bounded), spikes when shapes change, a slow first call,
+    and second-long calls with CPU fusion forced on."""
+    from libtorch_bench.comparisons import CLAIM_COLUMNS
+
+    base = {c: float("nan") for c in CLAIM_COLUMNS}
+    base.update(claim="1", libtorch="1.8.1", version="1.8.1", device="cpu", front="cpp", fast_variant="native")
+    base.update(slow_variant="torchscript_default", reason="", confidence=0.9833, n_slow=1500, n_fast=1500)
+    rows = []
+    for model in ("mlp", "cnn"):
+        case = f"model={model};scenario=steady"
+        rows += [
+            {**base, "comparison": "blog_torchscript_vs_native_p99", "metric": "p99", "case": case, "ratio": 1.01,
+             "ci_low": 0.95, "ci_high": 1.06, "verdict": "equivalent", "max_slow_ns": 3e6},
+            {**base, "comparison": "blog_torchscript_vs_native_spikes", "metric": "spikes", "case": case,
+             "verdict": "equivalent", "spikes_slow": 0, "spikes_fast": 0, "rate_slow": 0.0, "rate_fast": 0.0,
+             "rate_slow_high": 0.0027 if model == "cnn" else 0.002, "rate_fast_high": 0.002, "excess": 0.0,
+             "excess_low": -0.004, "excess_high": 0.004, "ratio": float("nan"), "ci_low": 0.0, "ci_high": float("inf")},
+            {**base, "comparison": "blog_torchscript_vs_native_spikes_shapes", "metric": "spikes",
+             "case": f"model={model};scenario=shapes", "verdict": "holds", "spikes_slow": 300, "spikes_fast": 0,
+             "rate_slow": 0.2, "rate_slow_high": 0.22, "rate_fast": 0.0, "rate_fast_high": 0.002, "excess": 0.2,
+             "excess_low": 0.17, "excess_high": 0.23},
+            {**base, "comparison": "blog_torchscript_vs_native_first_call", "metric": "first_call",
+             "case": f"model={model};scenario=cold", "ratio": 3.2, "ci_low": 2.8, "ci_high": 3.6, "verdict": "holds"},
+            {**base, "comparison": "torchscript_vs_native_p99", "metric": "p99", "case": case,
+             "slow_variant": "torchscript_fusion_on", "ratio": 480.0, "ci_low": 400.0, "ci_high": 520.0,
+             "verdict": "holds", "max_slow_ns": 1.2e9},
+        ]  # fmt: skip
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+
+
+def test_every_claim_1_sentence_has_a_case_that_says_it():
+    table = claim1_rows()
+    claim = {c["id"]: c for c in findings(REG, table)["claims"]}["1"]
+    text = " ".join(claim["sentences"])
+    assert "TorchScript's p99 is native's (1.01× [0.95, 1.06]" in text  # the tail, decided the same
+    assert "spikes no more often than native: 0 of 1500 calls, at most 0.27% at 98.3%" in text  # its bound
+    assert "Changing shapes add TorchScript spikes in 2 of 2 models (+20%)" in text
+    assert "first call after loading takes 3.2× [2.8, 3.6]" in text
+    assert "only with CPU fusion forced on (slowest 1.2 s)" in text
+    assert "Warm TorchScript up with every input shape it serves." in claim["advice"]
+
+
+def test_an_undecided_tail_is_said_to_be_undecided():
+    table = claim1_rows()
+    tail = table.comparison == "blog_torchscript_vs_native_p99"
+    table.loc[tail, ["ci_low", "ci_high", "verdict"]] = [0.8, 1.3, "inconclusive"]
+    text = " ".join({c["id"]: c for c in findings(REG, table)["claims"]}["1"]["sentences"])
+    assert "this run cannot tell TorchScript's p99 from native's" in text and "no worse" not in text

@@ -77,3 +77,44 @@ def test_the_thread_count_is_set_and_reported(extension):
     out = extension.run("mask_indexing", {"rows": [2], "cols": [10], "density": [0.5], "K": [1]}, threads=2, rounds=1)
     assert out["threads"] == 2
     torch.set_num_threads(1)
+
+
+@pytest.mark.parametrize(
+    "fastest_ns, harness_ns, target, expected",
+    [
+        (100.0, 30.0, 100, 32),  # 3000 ns wanted: 30 calls, rounded up to a power of two
+        (2999.0, 30.0, 100, 2),
+        (3000.0, 30.0, 100, 1),  # long enough on its own
+        (5000.0, 30.0, 100, 1),
+        (1.0, 30.0, 100, 4096),  # at most kMaxBatch
+        (100.0, 30.0, 1, 1),  # batching off
+    ],
+)
+def test_the_batch_is_the_power_of_two_that_makes_a_sample_long_enough(
+    extension, fastest_ns, harness_ns, target, expected
+):
+    assert extension.batch_size(fastest_ns, harness_ns, target) == expected
+
+
+def test_a_batched_sample_holds_batch_calls_and_the_empty_call_stays_single(extension):
+    calls = collections.Counter()
+    variants = [counting(n, calls) for n in ("a", "b")]
+    # a Python callable takes about a microsecond: far below a target of 10 000 empty calls
+    samples = extension._time_python_variants(variants, warmup_rounds=1, rounds=3, calls_per_round=2, batch_target=1e4)
+    batch = {v: set(b for v2, b in zip(samples["variant"], samples["batch"]) if v2 == v) for v in ("a", "b")}
+    (k,) = batch["a"]
+    assert k > 1 and batch["b"] == {k}  # one batch size per case
+    assert set(b for v, b in zip(samples["variant"], samples["batch"]) if v == extension.harness_empty_variant()) == {1}
+    # the check, 9 calibration calls, then every warm-up and timed sample holds k calls
+    assert calls["a"] == 1 + 9 + (1 + 3) * 2 * k
+
+
+def test_the_runner_records_the_batch_per_sample(extension):
+    out = extension.run(
+        "batch_from_rows", {"B": [1], "N": [8]}, rounds=2, control_base="flat_from_blob", batch_target=100
+    )
+    batches = dict(zip(out["variant"], out["batch"]))
+    assert batches[extension.harness_empty_variant()] == 1 and batches["floor_memcpy"] > 1
+    assert len(set(b for v, b in zip(out["variant"], out["batch"]) if v != extension.harness_empty_variant())) == 1
+    plain = extension.run("batch_from_rows", {"B": [1], "N": [8]}, rounds=2)
+    assert set(plain["batch"]) == {1}  # batch_target 0: one call per sample

@@ -100,7 +100,8 @@ py::dict run(const std::string& technique, const py::dict& grid, const std::stri
 
 // Test hook: the harness over Python callables, so tests can see what it calls and records
 // (warm-up calls made but not kept, rotation, mismatch detection) with variants they control.
-py::dict time_python_variants(const py::list& variants, int warmup_rounds, int rounds, int calls_per_round) {
+py::dict time_python_variants(const py::list& variants, int warmup_rounds, int rounds, int calls_per_round,
+                              double batch_target) {
   bench::Technique t;
   t.name = "python_variants";
   t.prepare = [&variants](const bench::Params&, const at::Device&) {
@@ -116,16 +117,19 @@ py::dict time_python_variants(const py::list& variants, int warmup_rounds, int r
   options.warmup_rounds = warmup_rounds;
   options.rounds = rounds;
   options.calls_per_round = calls_per_round;
-  py::list variant, round, call;
+  options.batch_target = batch_target;
+  py::list variant, round, call, batch;
   for (const auto& s : bench::time_case(t, bench::Params(), at::Device("cpu"), options)) {
     variant.append(s.variant);
     round.append(s.round);
     call.append(s.call);
+    batch.append(s.batch);
   }
   py::dict columns;
   columns["variant"] = variant;
   columns["round"] = round;
   columns["call"] = call;
+  columns["batch"] = batch;
   return columns;
 }
 
@@ -185,7 +189,8 @@ PYBIND11_MODULE(libtorch_bench_ext, m) {
   m.def("check", &check, py::arg("technique"), py::arg("params"), py::arg("device") = "cpu",
         "raises MismatchError if a variant's output differs from the reference");
   m.def("_time_python_variants", &time_python_variants, py::arg("variants"), py::arg("warmup_rounds"),
-        py::arg("rounds"), py::arg("calls_per_round"), "test hook: the harness over [(name, callable)]");
+        py::arg("rounds"), py::arg("calls_per_round"), py::arg("batch_target") = 0.0,
+        "test hook: the harness over [(name, callable)]");
   m.def("run", &run, py::arg("technique"), py::arg("grid"), py::arg("device") = "cpu", py::arg("threads") = 1,
         py::arg("warmup_rounds") = 2, py::arg("rounds") = 10, py::arg("calls_per_round") = 1,
         py::arg("control_base") = "", py::arg("process") = 0, py::arg("first_round") = 0,

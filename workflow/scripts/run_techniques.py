@@ -3,7 +3,6 @@
 processes interleaved across runs (libtorch_bench.sampling)."""
 
 import itertools
-import json
 import os
 import subprocess
 import sys
@@ -11,6 +10,7 @@ import time
 from pathlib import Path
 
 from libtorch_bench import model_runs, registry
+from libtorch_bench.probe import machine_probe
 from libtorch_bench.provenance import config_hash
 from libtorch_bench.rule_script import rule_main
 from libtorch_bench.runner import FAULT_ENV, fault_flags, malloc_flags, runner_info
@@ -105,7 +105,7 @@ def plan_runs(snakemake, reg, log):
             spec = snakemake.params.model_spec
             models = snakemake.params.models
             model_dir = f"results/models/{version}"
-            runs += model_runs.plan(version, device, runner, info, threads, spec, models, model_dir, harness, log)
+            runs += model_runs.plan(version, device, runner, info, threads, spec, models, model_dir, harness, reg, log)
         for technique in snakemake.params.techniques:
             claim, spec = reg.claim_of(technique), snakemake.params.specs[technique]
             run = Run(
@@ -149,19 +149,6 @@ def plan_runs(snakemake, reg, log):
     return runs
 
 
-def machine_probe(runs):
-    """The probe of the first runner that was built (the same binary for the whole job)."""
-    built = [run.command(run.cases[:1], 1, 0, 0, "OUT")[0] for run in runs if run.front == "cpp" and run.status == "ok"]
-    if not built:
-        return None
-
-    def probe():
-        done = subprocess.run([built[0], "machine-probe"], capture_output=True, text=True, check=True)
-        return json.loads(done.stdout)
-
-    return probe
-
-
 def main(snakemake, log):
     started = time.monotonic()
     reg = registry.load(snakemake.input.comparisons)
@@ -173,7 +160,7 @@ def main(snakemake, log):
         snakemake.params.sampling,
         f"results/raw/.sampling/{snakemake.wildcards.device}",
         log,
-        probe=machine_probe(runs),
+        probe=machine_probe,
         progress=sys.__stderr__,  # the console: rule_main sends sys.stderr to the log
     )
     schedules = sampler.sample()

@@ -1,5 +1,5 @@
-"""The machine's state during a run, from the probe timed before every process of the grid
-techniques (bench_runner machine-probe: a 16 MiB memory copy and a dependent compute chain):
+"""The machine's state during a run, from the probe timed before the processes of every run
+(libtorch_bench.probe: a 16 MiB memory copy and a dependent compute chain):
 each probe against the run's median, and the cells sampled right after a probe that drifted
 by more than `sampling.probe_drift`."""
 

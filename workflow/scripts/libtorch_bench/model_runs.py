@@ -22,6 +22,7 @@ import json
 import shlex
 import subprocess
 
+from .registry import matches
 from .runner import DEVICE_UNAVAILABLE, RunError, malloc_flags, unavailable_reason
 from .samples import canonical_params
 from .sampling import Run
@@ -75,6 +76,19 @@ def merge_statuses(by_model, configured):
         merged[name] = reasons[0] if reasons else "ok"
     merged[CONTROL] = "ok (the A/A control: native under a second name, steady state only)"
     return merged
+
+
+def compared_in(scenario, variants, registry):
+    """The variants some comparison of the scenario names (slow or fast, globs included): a
+    variant none compares there (AOTInductor's cold start) is not launched for it."""
+    names = set()
+    for comparison in registry.comparisons_of(registry.claim_of(TECHNIQUE).id):
+        if scenario not in (comparison.get("where") or {}).get("scenario", [scenario]):
+            continue
+        for spec in (comparison["slow"], comparison["fast"]):
+            patterns = spec["fastest_of"] if isinstance(spec, dict) else [spec]
+            names |= {v for v in variants for pattern in patterns if matches(pattern, v)}
+    return [v for v in variants if v in names]
 
 
 def case_of(model, scenario, sizes):
@@ -143,7 +157,7 @@ def model_command(runner, device, threads, spec, scenario, model_dir, variants, 
     return command
 
 
-def plan(version, device, runner, info, threads, spec, models, model_dir, harness, log):
+def plan(version, device, runner, info, threads, spec, models, model_dir, harness, registry, log):
     """The scenarios of claim 1 on one platform as sampler runs (sharing one CSV), or one run
     that records why nothing is run (device unavailable, runner not built)."""
     stem = f"results/raw/{version}/{device}/{TECHNIQUE}"
@@ -197,7 +211,10 @@ def plan(version, device, runner, info, threads, spec, models, model_dir, harnes
     runs = []
     for scenario in ("steady", "shapes", "cold"):
         cases = {case_of(m, scenario, sizes): m for m, sizes in models.items()}
-        variants = {case: available[m] + ([CONTROL] if scenario == "steady" else []) for case, m in cases.items()}
+        variants = {
+            case: compared_in(scenario, available[m] + ([CONTROL] if scenario == "steady" else []), registry)
+            for case, m in cases.items()
+        }
         command = model_command(runner, device, threads, spec, scenario, model_dir, variants, harness)
         split = variants if SPLIT[scenario] != "together" else {}
         runs.append(run(scenario, list(cases), command, split, extra))

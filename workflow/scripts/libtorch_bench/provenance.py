@@ -120,6 +120,7 @@ PROVENANCE_KEYS = {
     "git_commit": "commits",
     "config_hash": "configurations",
     "environment": "settings of tuning variables (OMP_*, CUDA_*, ...)",
+    "allocator": "allocator settings (harness.malloc)",
 }
 
 
@@ -158,6 +159,7 @@ RUN_KEYS = {
     "config_hash": "configuration hash",
     "threads": "threads",
     "environment": "tuning variables",
+    "allocator": "allocator settings",
     "compiler": "compiler",
     "os": "OS",
     "python": "Python",

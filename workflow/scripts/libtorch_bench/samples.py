@@ -95,6 +95,18 @@ def environment_text(record):
     return "; ".join(f"{k}={v}" for k, v in record["environment"].items()) or "none"
 
 
+def allocator_text(runner):
+    """'mmap_threshold=33554432; trim_threshold=268435456' as the run set them ('...; refused: ...'
+    where glibc would not), 'glibc defaults' where none was set, '' where the run predates it."""
+    malloc = runner.get("malloc")
+    if malloc is None:
+        return ""
+    text = (
+        "; ".join(f"{k}={malloc[k]}" for k in ("mmap_threshold", "trim_threshold") if malloc.get(k)) or "glibc defaults"
+    )
+    return text + (f"; refused: {malloc['refused']}" if malloc.get("refused") else "")
+
+
 def read_runs(paths):
     """One row per (version, device, technique, front) run: status, reason, real libtorch
     version and the provenance recorded beside the CSV."""
@@ -134,6 +146,7 @@ def read_runs(paths):
                 "json": str(path),
                 "gpu": record.get("gpu", ""),
                 "environment": environment_text(record),
+                "allocator": allocator_text(runner),
             }
         )
     columns = [
@@ -164,6 +177,7 @@ def read_runs(paths):
         "json",
         "gpu",
         "environment",
+        "allocator",  # appended: the malloc thresholds the run set, and any glibc refused
     ]
     runs = pd.DataFrame(rows, columns=columns)
     # A run that does not name its libtorch (e.g. the Python front) has its version's.

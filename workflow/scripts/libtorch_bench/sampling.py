@@ -23,8 +23,8 @@ add up to budget_seconds stops ('budget'). Splitting the error rate over the loo
 Every process writes its samples to a chunk file that appears whole or not at all, under
 results/raw/.sampling/{device}/{fingerprint}/: a run killed mid-way is resumed from its
 chunks (processes already taken are not taken again), and the chunks of a configuration or
-binary that changed are not reused. A machine-state probe (bench_runner machine-probe) is
-timed before every process of a run (once before a look's processes of a per-variant run).
+binary that changed are not reused. A machine-state probe (libtorch_bench.probe) is timed
+before every process of a run (once before a look's processes of a per-variant run).
 """
 
 import hashlib
@@ -174,7 +174,9 @@ class Progress:
         print(text, file=self.stream, flush=True)
 
     def report(self, runs, look, looks, taken, most, force=False):
-        cells = [c for r in runs for c in r.cells.values()]
+        cells = [c for r in runs if r.status == "ok" for c in r.cells.values()]
+        if not cells:  # nothing is measured here (a device that is absent): nothing to report
+            return
         decided = sum(c.stop == "decided" for c in cells)
         stopped = sum(c.stop is not None for c in cells)
         elapsed = self.clock() - self.started

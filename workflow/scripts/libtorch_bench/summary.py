@@ -1,5 +1,6 @@
 """One summary row per variant of each cell (technique, parameters, version, device, front):
-n, median, IQR, p99, max, spikes (libtorch_bench.stats.is_spike), coefficient of variation."""
+n, median, IQR, p99, max, spikes (libtorch_bench.stats.is_spike), coefficient of variation, and
+(appended) the largest number of calls a sample held (1: single calls; see harness.batch_target)."""
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ SUMMARY_COLUMNS = GROUP + [
     "cv",
     "spikes",
     "spike_factor",
+    "batch",  # appended: the most back-to-back calls one sample held (1: single calls)
 ]
 
 
@@ -29,6 +31,7 @@ def summarize(samples, spike_factor):
     if samples.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     df = samples[GROUP + ["round", "ns"]].copy()
+    batch = samples["batch"] if "batch" in samples else pd.Series(1, index=samples.index)
     df["ns"] = df["ns"].astype(float)
     grouped = df.groupby(GROUP, sort=True, observed=True)["ns"]
     quantiles = grouped.quantile([0.25, 0.5, 0.75, 0.99]).unstack()
@@ -52,4 +55,5 @@ def summarize(samples, spike_factor):
     df["spike"] = is_spike(df["ns"], median_per_sample, spike_factor)
     out["spikes"] = df.groupby(GROUP, sort=True, observed=True)["spike"].sum().astype("int64")
     out["spike_factor"] = spike_factor
+    out["batch"] = batch.groupby([samples[g] for g in GROUP], sort=True, observed=True).max().astype("int64")
     return out.reset_index()[SUMMARY_COLUMNS]

@@ -13,6 +13,7 @@ import jinja2
 from .. import format as fmt
 from ..findings import findings
 from ..provenance import git_commit, mixed_provenance
+from ..samples import HARNESS_VARIANT, read_table
 from . import trust, verdicts
 from .captions import caption_html, data_uri
 from .mechanism import mechanism_items
@@ -141,7 +142,7 @@ def build(registry, claims, runs, mechanism, drift, inputs, platforms, caption_d
         "platforms": platform_names(runs),
         "settings": settings,
         "sampling": config["sampling"],
-        "harness": harness_settings(config),
+        "harness": {**harness_settings(config), "batched": batched_cases(summary_of(data_links), registry)},
         "claim1": config.get("techniques", {}).get("model_inference", {}),
         "mixed_provenance": mixed_provenance(runs),
         "drift_warning": drift_warning,
@@ -167,6 +168,24 @@ def environment():
     )
 
 
+def batched_cases(summary, registry):
+    """Which cells this run timed in batches, per claim: 'claim 2: 9 of 16 cases (8 calls per sample
+    to 512)', from summary.csv's batch column (the most calls a sample of the case held)."""
+    if summary is None or "batch" not in summary or summary.empty:
+        return []
+    lines = []
+    for claim in registry.claims.values():
+        rows = summary[(summary.technique == claim.technique) & (summary.variant != HARNESS_VARIANT)]
+        if rows.empty:
+            continue
+        per_case = rows.groupby(["version", "device", "front", "params"])["batch"].max()
+        batched = per_case[per_case > 1]
+        if len(batched):
+            calls = f"{batched.min()}" if batched.min() == batched.max() else f"{batched.min()} to {batched.max()}"
+            lines.append(f"claim {claim.id}: {len(batched)} of {len(per_case)} cases ({calls} calls per sample)")
+    return lines
+
+
 def harness_settings(config):
     """How the run's processes timed and allocated, in the Method section's words."""
     harness = config.get("harness", {})
@@ -183,6 +202,12 @@ def harness_settings(config):
         "batch_target": float(harness.get("batch_target", 1)),
         "malloc_text": ", ".join(parts) or "none set: glibc's defaults",
     }
+
+
+def summary_of(tables):
+    """summary.csv among the page's tables, if it is there."""
+    path = next((p for p in tables if Path(p).name == "summary.csv"), None)
+    return read_table(path) if path and Path(path).is_file() else None
 
 
 def render(page):

@@ -43,6 +43,7 @@ def provenance(runs, config, report_dir, commit):
             "python": first.python,
             "gpu": recorded(first, "gpu"),
             "environment": recorded(first, "environment", unset=("", "none")),
+            "allocator": recorded(first, "allocator"),
         }
     runs_rows = [
         {
