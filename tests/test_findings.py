@@ -27,7 +27,7 @@ def claims(tmp_path_factory):
 def text_of(section):
     parts = [section["measured_on"], *section["not_run"]]
     for claim in section["claims"]:
-        parts += [claim["question"], claim["not_run"] or "", *claim["sentences"], *claim["advice"]]
+        parts += [claim["question"], claim["not_run"] or "", *claim["sentences"], *claim["across"], *claim["advice"]]
     return " ".join(p for p in parts if p)
 
 
@@ -103,3 +103,13 @@ def test_conditions():
         holds("b.holds > 0", facts)
     with pytest.raises(RuleError, match="unknown field"):
         holds("a.speed > 0", facts)
+
+
+def test_a_claims_table_from_before_the_spike_rates_says_the_counts(claims):
+    """An archived claims.csv lacks the appended rate columns: a spike bound is said as the count."""
+    rates = ["rate_slow", "rate_slow_high", "rate_fast", "rate_fast_high", "excess", "excess_low", "excess_high"]
+    old = claims.drop(columns=rates)
+    old.loc[old.comparison == "blog_torchscript_vs_native_spikes", "verdict"] = "equivalent"  # the bound is said
+    text = text_of(findings(REG, old))
+    assert re.search(r"\d+ of \d+ calls in the least measured model", text), text
+    assert "at most" not in text
