@@ -28,7 +28,7 @@ class Figure:
     caption: str  # stem of workflow/report/<caption>.rst
     label: str
     title: str
-    section: str = "figures"  # where the page shows it: with the claim's figures, or under "why"
+    section: str = "figures"  # where the page shows it: with the claim's figures, under "why", or "findings"
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,15 @@ def _figures(claim_id, entries):
                 "caption": "generic_trend",
                 "label": "trend",
                 "title": f"Claim {claim_id}: ratio by libtorch version",
+            },
+            {
+                "name": f"claim{claim_id}_glance",
+                "kind": "across",
+                "draw": "across.trend_glance",
+                "caption": "generic_trend_glance",
+                "section": "findings",
+                "label": "trend at a glance",
+                "title": f"Claim {claim_id}: the trend at a glance",
             },
         ]
     figures = []
