@@ -27,11 +27,13 @@ FLAGS = [
 ]
 IMAGES_JS = """JSON.stringify(Array.from(document.images).map(i => ({
   alt: i.alt, complete: i.complete, width: i.naturalWidth, height: i.naturalHeight})))"""
-# Where each element with an id ends (page coordinates), and every visible element that reaches
-# past the right edge of the window (a table or figure the reader would have to scroll to).
+# Where each element with an id starts and ends (page coordinates), and every visible element that
+# reaches past the right edge of the window (a table or figure the reader would have to scroll to).
 LAYOUT_JS = """JSON.stringify({
   bottoms: Object.fromEntries(Array.from(document.querySelectorAll('[id]')).map(
     e => [e.id, e.getBoundingClientRect().bottom + window.scrollY])),
+  tops: Object.fromEntries(Array.from(document.querySelectorAll('[id]')).map(
+    e => [e.id, e.getBoundingClientRect().top + window.scrollY])),
   too_wide: Array.from(document.querySelectorAll('body *')).filter(e => {
     const r = e.getBoundingClientRect(); return r.width > 0 && r.right > window.innerWidth + 1; }).map(
     e => e.tagName + (e.id ? '#' + e.id : '') + ' ' + Math.round(e.getBoundingClientRect().right)),

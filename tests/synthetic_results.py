@@ -14,6 +14,9 @@ Used by the report tests (and handy for developing the report without a build):
   is 1.6x on 1.8.1 (it reads wrong there) and claim 3's A/A swings +-50% between rounds in
   NOISY_CASE (it stays undecided there).
 - cuda cells are 'not run' with a reason and header-only CSVs.
+- a wide run (`versions`: more releases, each named by its own version) can put a step in claim
+  2's trend (`blog_step`): from that release on one from_blob is 1.6x faster and the per-row
+  path is not, so the blog's pair's ratio rises from 5x to 8x there and stays.
 """
 
 import itertools
@@ -24,7 +27,8 @@ import numpy as np
 
 from libtorch_bench.samples import SAMPLE_COLUMNS as COLUMNS
 
-VERSIONS = {"1.8.1": "1.8.1", "installed": "2.13.0"}
+VERSIONS = {"1.8.1": "1.8.1", "installed": "2.13.0"}  # config key -> libtorch; any other key is its own version
+STEP_FASTER = 1.6  # blog_step: one from_blob gets this much faster
 NOT_RUN_REASON = "no CUDA device: CUDA libraries of this libtorch cannot be loaded"
 # The parameter grids (small by default; a timing check may set the default config's grids).
 BATCH_GRID = {"B": [1, 16, 256], "N": [8, 512]}
@@ -61,7 +65,7 @@ def _write(raw, version, device, technique, rows, status="ok", reason="", front=
         "os": "Linux",
         "python": "3.11",
         "runner": {
-            "libtorch": VERSIONS[version],
+            "libtorch": VERSIONS.get(version, version),
             "compiler": "GCC 12.2.0",
             "cxx11_abi": 1,
             "cplusplus": 201703,
@@ -76,7 +80,7 @@ def _row(technique, variant, params, version, device, rnd, call, ns, shape="", e
         "technique": technique,
         "variant": variant,
         "params": params,
-        "libtorch": VERSIONS[version],
+        "libtorch": VERSIONS.get(version, version),
         "device": device,
         "front": front,
         "threads": 1,
@@ -109,7 +113,7 @@ def control_rows(technique, base_ns, params, version, rnd, rng, front="cpp"):
     ]
 
 
-def batch_rows(version, rng, rounds, control_rng):
+def batch_rows(version, rng, rounds, control_rng, stepped=False):
     speed = 1.0 if version == "1.8.1" else 0.7
     rows = []
     for B, N in itertools.product(BATCH_GRID["B"], BATCH_GRID["N"]):
@@ -124,6 +128,8 @@ def batch_rows(version, rng, rounds, control_rng):
         base["rows_from_blob_vstack"] = 5 * base["flat_from_blob"]
         base["rows_from_blob_cat"] = 4.8 * base["flat_from_blob"]
         base["rows_from_blob_stack"] = 5.2 * base["flat_from_blob"]
+        if stepped:  # one from_blob got faster, the per-row paths did not
+            base["flat_from_blob"] /= STEP_FASTER
         for r in range(rounds):
             ns = {v: t * _noise(rng, 1)[0] for v, t in base.items()}
             rows += [_row("batch_from_rows", v, params, version, "cpu", r, 0, t) for v, t in ns.items()]
@@ -211,20 +217,35 @@ def model_rows(version, rng, rounds, calls, processes):
     return rows
 
 
-def write_results(root, *, seed=7, rounds=20, calls=20, processes=10, with_model=True, python_front=True):
-    """Write results/raw under `root`; returns the list of CSV paths (the pipeline's inputs)."""
+def write_results(
+    root,
+    *,
+    seed=7,
+    rounds=20,
+    calls=20,
+    processes=10,
+    with_model=True,
+    python_front=True,
+    versions=tuple(VERSIONS),
+    blog_step=None,
+):
+    """Write results/raw under `root`; returns the list of CSV paths (the pipeline's inputs).
+    `versions`: the config's version keys, in release order; `blog_step`: the first of them whose
+    one from_blob is STEP_FASTER faster (None: no step)."""
     rng = np.random.default_rng(seed)
     control_rng = np.random.default_rng([seed, 21])  # apart, so the controls change no other sample
     raw = Path(root) / "results" / "raw"
     techniques = ["batch_from_rows", "mask_indexing"] + (["model_inference"] if with_model else [])
-    for version in VERSIONS:
-        _write(raw, version, "cpu", "batch_from_rows", batch_rows(version, rng, rounds, control_rng))
+    stepped = set(versions[list(versions).index(blog_step) :]) if blog_step else set()
+    for version in versions:
+        rows = batch_rows(version, rng, rounds, control_rng, version in stepped)
+        _write(raw, version, "cpu", "batch_from_rows", rows)
         _write(raw, version, "cpu", "mask_indexing", mask_rows(version, rng, rounds, control_rng))
         if with_model:
             _write(raw, version, "cpu", "model_inference", model_rows(version, rng, rounds, calls, processes))
         for technique in techniques:
             _write(raw, version, "cuda", technique, [], status="not run", reason=NOT_RUN_REASON)
-    if python_front:
+    if python_front and "installed" in versions:
         _write(
             raw,
             "installed",
@@ -308,7 +329,7 @@ def build_report(root, repo, settings=SETTINGS):
     drift_table([], samples, 0.25).to_csv(out / "drift.csv", index=False)
     config = {"report": settings, "sampling": {"looks": [25, 50], "processes_per_look": 5, "probe_drift": 0.25}}
     tables = [out / "claims.csv", out / "summary.csv"]
-    data = page.build(
+    pages = page.render_all(
         reg,
         read_table(out / "claims.csv"),
         read_table(out / "runs.csv"),
@@ -321,5 +342,6 @@ def build_report(root, repo, settings=SETTINGS):
         str(out),
         tables,
     )
-    (out / "index.html").write_text(page.render(data), encoding="utf-8")
+    for name, html in pages.items():  # index.html and, for a wide run, a page per release
+        (out / name).write_text(html, encoding="utf-8")
     return out / "index.html"

@@ -37,7 +37,7 @@ def mutate(path, value):
     cfg = copy.deepcopy(load("config.yaml"))
     node = cfg
     for key in path[:-1]:
-        node = node[key]
+        node = node.setdefault(key, {})
     node[path[-1]] = value
     return cfg
 

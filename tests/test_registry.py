@@ -65,4 +65,6 @@ def test_a_claim_without_figures_gets_the_generic_ones(tmp_path):
     assert [(f.name, f.draw, f.caption) for f in figures] == [
         ("claim2_time", "generic.time_by_case", "generic_time"),
         ("claim2_trend", "across.trend", "generic_trend"),
+        ("claim2_glance", "across.trend_glance", "generic_trend_glance"),
     ]
+    assert [f.section for f in figures] == ["figures", "figures", "findings"]

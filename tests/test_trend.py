@@ -74,6 +74,7 @@ def test_a_change_is_shown_by_a_case_that_moved_so_its_intervals_do_not_overlap(
         ("N=8", "1.10.2", "1.11.0", "rose")
     ]
     assert found.high_before.iloc[0] < found.low_after.iloc[0]
+    assert found.case.iloc[0] in ("B=16;N=8", "B=256;N=8")  # the case quoted is one that stepped, named
 
 
 def test_a_step_among_comparisons_with_too_few_processes_is_not_a_change():

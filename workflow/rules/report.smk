@@ -142,7 +142,8 @@ rule plot_across_versions:
 
 rule render_report:
     """The answer page: every claim's verdicts across versions and devices, figures with
-    captions, mechanism, provenance; self-contained (opens offline, from inside a zip).
+    captions, mechanism, provenance; self-contained (opens offline, from inside a zip). A wide
+    run's figures per release go to a page per release beside it.
     """
     input:
         unpack(all_platform_figures),
@@ -163,6 +164,7 @@ rule render_report:
             category="Verdicts",
             labels={"page": "index.html: the answer, claim by claim"},
         ),
+        releases=release_pages(),
     log:
         "results/logs/report/render.log",
     conda:
@@ -176,10 +178,12 @@ rule render_report:
 
 
 rule archive_report:
-    """One zip that opens offline: the page, its tables and figures, every raw CSV with its
-    provenance JSON, and the configuration the run used."""
+    """One zip that opens offline: the page (and a wide run's page per release), its tables and
+    figures, every raw CSV with its provenance JSON, and the configuration the run used.
+    """
     input:
         html=f"{REPORT_DIR}/index.html",
+        releases=release_pages(),
         tables=expand(
             f"{REPORT_DIR}/{{name}}.csv",
             name=["claims", "summary", "runs", "mechanism", "drift"],

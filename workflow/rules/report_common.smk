@@ -1,6 +1,8 @@
 # Helpers of the report rules (workflow/rules/report.smk): paths of the report's outputs
 # and of the raw results each report job reads. The figures come from the claim registry.
 
+from libtorch_bench.page.releases import page_names
+
 REPORT_DIR = "results/report"
 PLATFORM_FIGURES = REGISTRY.figures("platform")
 ACROSS_FIGURES = REGISTRY.figures("across")
@@ -30,6 +32,12 @@ def all_platform_figures(wildcards=None):
 
 def across_figures(wildcards=None):
     return {f.name: f"{REPORT_DIR}/figures/{f.name}.png" for f in ACROSS_FIGURES}
+
+
+def release_pages(wildcards=None):
+    """A wide run's page per release, beside index.html (libtorch_bench/page/releases.py)."""
+    platforms = [(version, device) for version in VERSIONS for device in DEVICES]
+    return [f"{REPORT_DIR}/{name}" for name in page_names(platforms)]
 
 
 def caption_grid():

@@ -1,7 +1,8 @@
-"""Rule archive_report: one zip that opens offline: report/index.html (self-contained) with its tables and
-figures, raw/ with every sample CSV and its provenance JSON, and config/ with the
-configuration the run used. Paths inside keep the layout of results/, so the page's links
-to the raw CSVs (../raw/...) work from the unpacked archive and from results/ alike."""
+"""Rule archive_report: one zip that opens offline: report/index.html (self-contained; a wide
+run's report/release-*.html beside it) with its tables and figures, raw/ with every sample CSV
+and its provenance JSON, and config/ with the configuration the run used. Paths inside keep the
+layout of results/, so the page's links to the raw CSVs (../raw/...) work from the unpacked
+archive and from results/ alike."""
 
 import zipfile
 from pathlib import Path
@@ -14,6 +15,7 @@ TOP = "libtorch-claims-report"
 README = """Reproduction of the 2021 libtorch inference-speed claims.
 
 Open report/index.html in a browser (it needs no network and no other file).
+report/release-*.html  a run of many releases: each release's cases and figures (linked from index.html)
 report/claims.csv    every comparison: claim, libtorch, device, front, case, variants, ratio,
                      interval, verdict (and the reason for each 'not run')
 report/summary.csv   per variant and case: n, median, IQR, p99, max, spikes, CV
@@ -50,6 +52,7 @@ def build(archive, files, config, config_files):
 def main(snakemake, log):
     files = (
         [snakemake.input.html]
+        + list(snakemake.input.releases)
         + list(snakemake.input.tables)
         + list(snakemake.input.samples)
         + list(snakemake.input.provenance)

@@ -1,5 +1,5 @@
-"""Rule render_report: the answer page, results/report/index.html (libtorch_bench.page with
-the template workflow/report/page.html.jinja2)."""
+"""Rule render_report: the answer page, results/report/index.html, and for a wide run a page per
+release beside it (libtorch_bench.page with the template workflow/report/page.html.jinja2)."""
 
 from pathlib import Path
 
@@ -11,7 +11,7 @@ from libtorch_bench.samples import read_table
 def main(snakemake, log):
     report_dir = str(Path(snakemake.output.html).parent)
     tables = [snakemake.input[name] for name in ("claims", "summary", "mechanism", "runs", "drift")]
-    data = page.build(
+    pages = page.render_all(
         registry.load(snakemake.input.comparisons),
         read_table(snakemake.input.claims),
         read_table(snakemake.input.runs),
@@ -24,9 +24,12 @@ def main(snakemake, log):
         report_dir,
         tables,
     )
-    html = page.render(data)
-    Path(snakemake.output.html).write_text(html, encoding="utf-8")
-    print(f"{len(html) / 1e6:.2f} MB", file=log)
+    written, declared = set(pages) - {"index.html"}, {Path(p).name for p in snakemake.output.releases}
+    if written != declared:  # the rule's outputs (report_common.smk) and the page's split must agree
+        raise RuntimeError(f"release pages {sorted(written)} differ from the rule's outputs {sorted(declared)}")
+    for name, html in pages.items():
+        Path(report_dir, name).write_text(html, encoding="utf-8")
+        print(f"{name}: {len(html) / 1e6:.2f} MB", file=log)
 
 
 if __name__ == "__main__" and "snakemake" in globals():

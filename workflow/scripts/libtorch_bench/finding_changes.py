@@ -10,7 +10,8 @@ import pandas as pd
 
 from . import trend
 from .agreement import PLATFORM
-from .findings import TREND_RELEASES, facts_on, findings, holds
+from .findings import facts_on, findings, holds
+from .findings_across import TREND_RELEASES
 
 
 def common_platforms(first, second):
@@ -36,7 +37,7 @@ def what_it_says(claim, claims):
         advice = next((i for i, a in enumerate(rules.get("advice", [])) if holds(a.get("when"), facts)), None)
         said[platform[1:]] = (sentences, advice)
     moves = set()
-    if claim.trend and "change" in rules and measured.libtorch.nunique() >= TREND_RELEASES:
+    if claim.trend and "across" in rules and measured.libtorch.nunique() >= TREND_RELEASES:
         found = trend.changes(measured, claim.id, claim.trend)
         moves = set(found[["device", "front", "family", "before", "after"]].itertuples(index=False, name=None))
     return said, moves
@@ -45,7 +46,7 @@ def what_it_says(claim, claims):
 def words(finding):
     if finding["not_run"]:
         return [f"not run: {finding['not_run']}"]
-    return finding["sentences"] + [f"What to do: {a}" for a in finding["advice"]]
+    return finding["sentences"] + finding["across"] + [f"What to do: {a}" for a in finding["advice"]]
 
 
 def changed_findings(registry, first, second):

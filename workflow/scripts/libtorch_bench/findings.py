@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from . import format as fmt
-from . import trend
+from .findings_across import across_sentences
+from .format import and_list
 from .samples import parse_params, readable_case, version_key
 
 FIELDS = ("holds", "reversed", "equivalent", "inconclusive")
@@ -213,6 +214,9 @@ def field_text(fact, field):
     if field == "typical":
         return f"{fmt.ratio(t.ratio)} [{t.ci_low:.3g}, {t.ci_high:.3g}]"
     if field == "bound":  # the largest spike rate the run could have missed, and what it rests on
+        if "rate_slow_high" not in fact.rows:  # a claims.csv from before the exact spike rates: the count
+            b = fact.rows.sort_values(["n_slow", "case"], kind="stable").iloc[0]
+            return f"{int(b.spikes_slow)} of {int(b.n_slow)} calls"
         b = fact.loosest()
         return (
             f"{int(b.spikes_slow)} of {int(b.n_slow)} calls, at most {fmt.rate(b.rate_slow_high)} "
@@ -273,25 +277,58 @@ def platform_name(platform):
     return name + f" on {device}" + ("" if front == "cpp" else f", {front} front")
 
 
-def short_labels(platforms):
-    """Each platform by what tells it apart from the others: '1.8.1', '2.13.0 python', '2.13.0 cuda'."""
+def label_parts(platforms):
+    """Each platform by what tells it apart from the others, as (release, where): ('1.8.1', ''),
+    ('2.13.0', ' python'), ('2.13.0', ' cuda'), ('2.13.0 (installed)', '')."""
     devices = len({p[2] for p in platforms}) > 1
     keys = {}  # a release measured twice (a wheel and the installed torch) names its config key
     for p in platforms:
         keys.setdefault(p[0], set()).add(p[1])
     return [
-        p[0]
-        + (f" ({p[1]})" if len(keys[p[0]]) > 1 and p[1] != p[0] else "")
-        + (f" {p[2]}" if devices else "")
-        + ("" if p[3] == "cpp" else f" {p[3]}")
+        (
+            p[0] + (f" ({p[1]})" if len(keys[p[0]]) > 1 and p[1] != p[0] else ""),
+            (f" {p[2]}" if devices else "") + ("" if p[3] == "cpp" else f" {p[3]}"),
+        )
         for p in platforms
     ]
 
 
-def and_list(items):
-    """'a, b and c'."""
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+def short_labels(platforms):
+    """Each platform by what tells it apart from the others: '1.8.1', '2.13.0 python', '2.13.0 cuda'."""
+    return [release + where for release, where in label_parts(platforms)]
+
+
+RANGE = 3  # this many neighbouring releases or more are named as a range
+
+
+def platform_list(on, platforms):
+    """'1.8.1, 1.13.1 and 2.12.1', or on a run of many releases '1.9.1–1.12.1, 2.0.1–2.11.0 and
+    2.13.0–2.15.0': RANGE or more neighbours in release order (among the measured platforms, on
+    one device and front) as the first and the last."""
+    parts = dict(zip(on, label_parts(on), strict=True))
+    items, run = [], []
+
+    def close():
+        if len(run) >= RANGE:
+            items.append(f"{parts[run[0]][0]}–{''.join(parts[run[-1]])}")
+        else:
+            items.extend("".join(parts[p]) for p in run)
+        run.clear()
+
+    for p in platforms:  # in the order of the findings: device, front, release
+        if run and (p not in parts or p[2:] != run[-1][2:]):
+            close()
+        if p in parts:
+            run.append(p)
+    close()
+    return and_list(items)
+
+
+def lower_first(text):
+    """The sentence after 'On 1.8.1: ', its first letter lowered unless its word is a name
+    ('TorchScript', 'AOTInductor')."""
+    word = text.split(" ", 1)[0]
+    return text if any(ch.isupper() for ch in word[1:]) else text[:1].lower() + text[1:]
 
 
 def group_name(platforms):
@@ -301,15 +338,19 @@ def group_name(platforms):
     versions = list(dict.fromkeys(p[0] for p in platforms))
     devices = sorted({p[2] for p in platforms})
     fronts = sorted({p[3] for p in platforms} - {"cpp"})
-    joined = versions[0] if len(versions) == 1 else ", ".join(versions[:-1]) + " and " + versions[-1]
+    ordered = sorted(versions, key=version_key)
+    joined = (  # a wide run: the first and the last (the page's opening line lists them all)
+        f"{ordered[0]} to {ordered[-1]} ({len(ordered)} releases)" if len(ordered) > fmt.NAMED else and_list(versions)
+    )
     return f"libtorch {joined} on {' and '.join(devices)}" + (
         f" (C++ and the {', '.join(fronts)} front)" if fronts else ""
     )
 
 
 def claim_findings(claim, rules, claims, absent=()):
-    """{'question', 'platforms', 'sentences', 'advice', 'not_run'} for one claim: each sentence
-    once, with the platforms it holds on named where it does not hold on all of them."""
+    """{'question', 'platforms', 'sentences', 'across', 'advice', 'not_run'} for one claim: each
+    sentence once, with the platforms it holds on named where it does not hold on all of them;
+    `across`, where three releases or more were measured, how its answer moved across them."""
     rows = claims[claims.claim == claim.id]
     measured = rows[rows.verdict != "not run"]
     keys = measured[["libtorch", "version", "device", "front"]].drop_duplicates()
@@ -319,6 +360,7 @@ def claim_findings(claim, rules, claims, absent=()):
         "question": rules.get("question", claim.title),
         "platforms": "",
         "sentences": [],
+        "across": [],
         "advice": [],
         "not_run": None,
     }
@@ -333,7 +375,7 @@ def claim_findings(claim, rules, claims, absent=()):
         on = [p for p in platforms if holds(sentence.get("when"), facts[p])]
         if on:
             result["sentences"].append(said_on(sentence["say"], on, platforms, facts))
-    result["sentences"] += change_sentences(claim, rules, claims[claims.claim == claim.id], platforms)
+    result["across"] = across_sentences(claim, rules, rows, platforms)
     advice = {}
     for p in platforms:
         chosen = next((a for a in rules.get("advice", []) if holds(a.get("when"), facts[p])), None)
@@ -343,45 +385,12 @@ def claim_findings(claim, rules, claims, absent=()):
     return result
 
 
-MOST_CHANGES = 2  # the largest changes are said; the trend figure shows every one
-TREND_RELEASES = 3  # fewer releases make no trend: their numbers are said release by release
-
-
-def change_sentences(claim, rules, rows, platforms):
-    """Where the claim's trend comparison changed between neighbouring releases (trend.py), the
-    largest first; nothing where fewer than TREND_RELEASES releases were measured."""
-    if not claim.trend or "change" not in rules or len({p[0] for p in platforms}) < TREND_RELEASES:
-        return []
-    found = trend.changes(rows, claim.id, claim.trend)
-    if found.empty:
-        releases = sorted({p[0] for p in platforms}, key=version_key)
-        return [f"Across {releases[0]} to {releases[-1]}, no release moved it beyond its intervals."]
-    found = found.assign(size=(np.log(found.ratio_after) - np.log(found.ratio_before)).abs())
-    found = found.sort_values("size", ascending=False)
-    devices = found.device.nunique() > 1 or found.front.nunique() > 1
-    out = []
-    for r in found.head(MOST_CHANGES).itertuples(index=False):
-        text = rules["change"].format(
-            family=r.family,
-            value=r.family.split("=", 1)[1],
-            direction=r.direction,
-            before=r.before,
-            after=r.after,
-            ratio_before=f"{fmt.ratio(r.ratio_before)} [{r.low_before:.3g}, {r.high_before:.3g}]",
-            ratio_after=f"{fmt.ratio(r.ratio_after)} [{r.low_after:.3g}, {r.high_after:.3g}]",
-        )
-        out.append(f"On {r.device}{'' if r.front == 'cpp' else ' ' + r.front}: {text}" if devices else text)
-    if len(found) > MOST_CHANGES:
-        out.append(f"{len(found) - MOST_CHANGES} more changes are in the trend figure.")
-    return out
-
-
 def said_on(text, on, platforms, facts):
     """The sentence filled for the platforms it holds on, prefixed with them unless that is all."""
     filled = fill(text, [facts[p] for p in on], short_labels(on))
     if len(on) == len(platforms) and len(platforms) > 1 or len(platforms) == 1:
         return filled
-    return f"On {and_list(short_labels(on))}: {filled[0].lower() + filled[1:]}"
+    return f"On {platform_list(on, platforms)}: {lower_first(filled)}"
 
 
 def findings(registry, claims):

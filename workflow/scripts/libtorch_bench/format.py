@@ -49,3 +49,9 @@ def first_few(items, where, sep=", "):
     if len(items) <= NAMED:
         return sep.join(items)
     return f"{sep.join(items[:NAMED])} and {len(items) - NAMED} more ({where} lists them all)"
+
+
+def and_list(items):
+    """'a, b and c'."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

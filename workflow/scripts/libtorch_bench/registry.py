@@ -3,6 +3,7 @@ axes, floor, variant styles, figures and mechanism, and the comparisons that ans
 Everything else in the pipeline asks this module instead of repeating those facts."""
 
 import fnmatch
+import string
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,7 +28,7 @@ class Figure:
     caption: str  # stem of workflow/report/<caption>.rst
     label: str
     title: str
-    section: str = "figures"  # where the page shows it: with the claim's figures, or under "why"
+    section: str = "figures"  # where the page shows it: with the claim's figures, under "why", or "findings"
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,15 @@ def _figures(claim_id, entries):
                 "label": "trend",
                 "title": f"Claim {claim_id}: ratio by libtorch version",
             },
+            {
+                "name": f"claim{claim_id}_glance",
+                "kind": "across",
+                "draw": "across.trend_glance",
+                "caption": "generic_trend_glance",
+                "section": "findings",
+                "label": "trend at a glance",
+                "title": f"Claim {claim_id}: the trend at a glance",
+            },
         ]
     figures = []
     for entry in entries:
@@ -95,6 +105,33 @@ def _figures(claim_id, entries):
     return tuple(figures)
 
 
+# The sentences of a claim's answer across releases (findings.across, libtorch_bench/findings_across.py)
+# and the placeholders each may fill.
+ACROSS_CHANGE = {"family", "value", "direction", "before", "after", "ratio_before", "ratio_after", "because", "since"}
+ACROSS_ENDS = {"first", "last"}
+ACROSS_SENTENCES = {"change": ACROSS_CHANGE, "also": ACROSS_CHANGE, "flat": ACROSS_ENDS, "untold": ACROSS_ENDS}
+
+
+def _check_across(claim_id, across):
+    """A typo in findings.across fails when the registry loads, not when the page is drawn."""
+    if not across:
+        return
+    unknown = set(across) - set(ACROSS_SENTENCES) - {"slow", "fast"}
+    missing = {"change", "flat"} - set(across)
+    if unknown or missing:
+        raise RegistryError(
+            f"claim {claim_id}: findings.across has {sorted(unknown)} and lacks {sorted(missing)} "
+            f"(known: {sorted(ACROSS_SENTENCES)}, slow, fast; change and flat are needed)"
+        )
+    for key, allowed in ACROSS_SENTENCES.items():
+        named = {name for _, name, _, _ in string.Formatter().parse(across.get(key, "")) if name}
+        if named - allowed:
+            raise RegistryError(
+                f"claim {claim_id}: findings.across.{key} names {sorted(named - allowed)}; "
+                f"it may fill {sorted(allowed)}"
+            )
+
+
 def _claim(claim_id, spec):
     missing = {"title", "technique", "blog"} - set(spec)
     if missing:
@@ -103,6 +140,7 @@ def _claim(claim_id, spec):
     grid = dict(spec.get("grid") or {})
     if set(grid) - set(axes):
         raise RegistryError(f"claim {claim_id}: grid names {sorted(set(grid) - set(axes))}, which are not its axes")
+    _check_across(claim_id, (spec.get("findings") or {}).get("across"))
     return Claim(
         id=claim_id,
         title=spec["title"],

@@ -31,6 +31,7 @@ CHANGE_COLUMNS = [
     "direction",
     "cases",
     "stepped",
+    "case",  # the case quoted (its rows at `before` and `after` give the ratios and intervals)
 ]
 
 
@@ -54,12 +55,19 @@ def typical(rows):
     return ordered.iloc[(len(ordered) - 1) // 2]
 
 
+def trusted(claims, spec):
+    """The trend comparison's rows whose intervals the change rule may compare: a verdict
+    withheld for too few processes has no interval to trust either."""
+    rows = series(claims, spec["comparison"], spec["family"])
+    if "reason" in rows:
+        rows = rows[~rows.reason.astype(str).str.contains(TOO_FEW_ROUNDS, regex=False)]
+    return rows
+
+
 def changes(claims, claim_id, spec):
     """Every change of a claim's trend comparison between neighbouring releases, per device,
     front and family (CHANGE_COLUMNS)."""
-    rows = series(claims, spec["comparison"], spec["family"])
-    if "reason" in rows:  # a verdict withheld for too few processes has no interval to trust either
-        rows = rows[~rows.reason.astype(str).str.contains(TOO_FEW_ROUNDS, regex=False)]
+    rows = trusted(claims, spec)
     out = []
     for (device, front, family), part in rows.groupby(["device", "front", "family"], sort=True):
         releases = sorted(part["libtorch"].unique(), key=version_key)
@@ -96,6 +104,7 @@ def changes(claims, claim_id, spec):
                             "direction": direction,
                             "cases": len(both),
                             "stepped": int(stepped.sum()),
+                            "case": case,
                         }
                     )
     return pd.DataFrame(out, columns=CHANGE_COLUMNS)

@@ -24,6 +24,7 @@ DRAWERS = {
     "generic.time_by_case": generic.time_by_case,
     "across.trend": across.trend,
     "across.times": across.times,
+    "across.trend_glance": across.trend_glance,
 }
 
 

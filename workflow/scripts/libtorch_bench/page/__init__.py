@@ -1,9 +1,10 @@
 """The product's answer: one self-contained HTML page (inline CSS, figures as data URIs, no
 script, no network) that tells, for each claim of the blog, on each libtorch version and
-device: does it hold, by how much, how sure we are, and why.
+device: does it hold, by how much, how sure we are, and why. A wide run (releases.py) adds a
+page per release, just as self-contained, for the detail behind it.
 
-The data is shaped here (verdicts.py, mechanism.py, provenance.py); the markup is the Jinja2
-template workflow/report/page.html.jinja2."""
+The data is shaped here (verdicts.py, figures.py, mechanism.py, provenance.py); the markup is
+the Jinja2 template workflow/report/page.html.jinja2, which draws both kinds of page."""
 
 import os
 from pathlib import Path
@@ -12,75 +13,15 @@ import jinja2
 
 from .. import format as fmt
 from ..findings import findings
+from ..findings_across import SIDE_TOLERANCE
 from ..provenance import git_commit, mixed_provenance
 from ..samples import HARNESS_VARIANT, read_table
-from . import trust, verdicts
-from .captions import caption_html, data_uri
+from . import releases, trust, verdicts
+from .figures import caption_params, claim_figures
 from .mechanism import mechanism_items
 from .provenance import provenance
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "report"
-
-
-def platform_status(runs, version, device, technique):
-    sel = runs[(runs.version == version) & (runs.device == device) & (runs.technique == technique)]
-    if sel.empty:
-        return f"not run: technique {technique} was not measured"
-    if not (sel.status == "ok").any():
-        return f"not run: {sel.iloc[0]['reason'] or sel.iloc[0]['status']}"
-    return ""
-
-
-def caption_params(registry, config):
-    """What the captions may name, as the plot rules pass it to Snakemake's report: each grid
-    technique's parameter values (`snakemake.params.grid.<technique>.<axis>`)."""
-    techniques = config.get("techniques", {})
-    return {
-        "grid": {
-            c.technique: {a: techniques.get(c.technique, {}).get(a, c.grid.get(a)) for a in c.axes}
-            for c in registry.claims.values()
-            if c.is_grid
-        }
-    }
-
-
-def figure_entry(path, caption_dir, figure, values, title, params):
-    return {
-        "src": data_uri(path),
-        "alt": title,
-        "title": title,
-        "caption": caption_html(caption_dir, figure.caption, values, params),
-    }
-
-
-def claim_figures(claim, inputs, runs, platforms, caption_dir, params):
-    """The claim's figures in page order: each platform figure for every platform its technique
-    ran on, then the across figures; the 'why' ones apart; and one line per reason why the
-    technique did not run on the other platforms."""
-    shown, why, not_run = [], [], {}
-    libtorch_of = runs.groupby("version")["libtorch"].first().to_dict()
-    for version, device in platforms:
-        reason = platform_status(runs, version, device, claim.technique)
-        if reason:
-            not_run.setdefault(reason.removeprefix("not run: "), []).append(
-                f"{libtorch_of.get(version, version)} {device}"
-            )
-    for figure in claim.figures:
-        if figure.kind == "platform":
-            for version, device in platforms:
-                if platform_status(runs, version, device, claim.technique):
-                    continue
-                libtorch = libtorch_of.get(version, version)
-                title = f"{figure.title} — libtorch {libtorch} on {device}"
-                values = {"version": version, "device": device, "libtorch": libtorch}
-                path = inputs[f"{figure.name}_{version}_{device}"]
-                shown.append(figure_entry(path, caption_dir, figure, values, title, params))
-        else:
-            (why if figure.section == "why" else shown).append(
-                figure_entry(inputs[figure.name], caption_dir, figure, {}, figure.title, params)
-            )
-    lines = [f"{', '.join(where)}: {reason}" for reason, where in not_run.items()]
-    return shown, why, lines
 
 
 def platform_names(runs):
@@ -101,45 +42,70 @@ def platform_names(runs):
     )
 
 
-def build(registry, claims, runs, mechanism, drift, inputs, platforms, caption_dir, config, report_dir, data_links):
-    """The page's data, in the template's terms."""
-    settings = config["report"]
-    claim_sections = []
-    for claim in registry.claims.values():
-        rows = claims[claims.claim == claim.id]
-        measured = (rows.verdict != "not run").any()
-        figures, why_figures, figures_not_run = claim_figures(
-            claim, inputs, runs, platforms, caption_dir, caption_params(registry, config)
-        )
-        claim_sections.append(
+def claim_section(registry, claim, claims, figures):
+    """A claim's part of a page: its comparisons (each a table of its cases), its figures, and
+    why some platforms have none."""
+    rows = claims[claims.claim == claim.id]
+    measured = (rows.verdict != "not run").any()
+    return {
+        "id": claim.id,
+        "title": claim.title,
+        "blog": claim.blog,
+        "comparisons": [
             {
-                "id": claim.id,
-                "title": claim.title,
-                "blog": claim.blog,
-                "comparisons": [
-                    {
-                        "question": c["question"],
-                        "id": c["id"],
-                        "metric": c["metric"],
-                        "primary": bool(c.get("primary")),
-                        "table": verdicts.comparison_table(claims, c),
-                    }
-                    for c in registry.comparisons_of(claim.id)
-                    if not c.get("control")
-                ],
-                "not_measured": None
-                if measured
-                else "; ".join(r.removeprefix("not run: ") for r in sorted(set(rows["reason"].dropna()))),
-                "figures": figures,
-                "figures_not_run": figures_not_run,
-                "mechanism": mechanism_items(mechanism, claim),
-                "why_figures": why_figures,
+                "question": c["question"],
+                "id": c["id"],
+                "metric": c["metric"],
+                "primary": bool(c.get("primary")),
+                "table": verdicts.comparison_table(claims, c),
             }
-        )
+            for c in registry.comparisons_of(claim.id)
+            if not c.get("control")
+        ],
+        "not_measured": None
+        if measured
+        else "; ".join(r.removeprefix("not run: ") for r in sorted(set(rows["reason"].dropna()))),
+        "figures": figures["shown"],
+        "figures_not_run": figures["not_run"],
+    }
+
+
+def with_glance(found, figures, registry):
+    """The findings, each claim said across releases with its trend at a glance beside it (a link
+    to its full trend figure below)."""
+    for c in found["claims"]:
+        c["glance"] = figures[c["id"]]["glance"] if c["across"] else None
+        trend = [f.name for f in registry.claims[c["id"]].figures if f.draw == "across.trend"]
+        c["trend_href"] = f"#{trend[0]}" if trend else f"#claim{c['id']}"
+    return found
+
+
+def build(registry, claims, runs, mechanism, drift, inputs, platforms, caption_dir, config, report_dir, data_links):
+    """The page's data, in the template's terms: index.html's (a wide run's platform figures go
+    to its release pages instead, build_release)."""
+    settings = config["report"]
+    split = releases.is_split(platforms)
+    params = caption_params(registry, config)
+    figures = {
+        claim.id: claim_figures(claim, inputs, runs, [] if split else platforms, caption_dir, params)
+        for claim in registry.claims.values()
+    }
+    claim_sections = [
+        claim_section(registry, claim, claims, figures[claim.id])
+        | {"mechanism": mechanism_items(mechanism, claim), "why_figures": figures[claim.id]["why"]}
+        for claim in registry.claims.values()
+    ]
+    nav = releases.navigation(runs, platforms) if split else []
+    glance = verdicts.glance(claims, registry)
+    for row, platform in zip(glance["rows"], verdicts.ordered_platforms(claims), strict=True):
+        row["href"] = releases.page_name(platform[1]) if split else None
     commit = git_commit()
     drift_warning, drift_spread = trust.drift(drift, float(config["sampling"]["probe_drift"]))
     return {
-        "platforms": platform_names(runs),
+        "kind": "index",
+        "split": split,
+        "releases": nav,
+        "platforms": releases.span(nav, platforms) if split else platform_names(runs),
         "settings": settings,
         "sampling": config["sampling"],
         "harness": {**harness_settings(config), "batched": batched_cases(summary_of(data_links), registry)},
@@ -149,11 +115,41 @@ def build(registry, claims, runs, mechanism, drift, inputs, platforms, caption_d
         "drift_spread": drift_spread,
         "controls": trust.controls(claims, registry, settings),
         "errors": trust.error_budget(claims),
-        "findings": findings(registry, claims),
-        "glance": verdicts.glance(claims, registry),
+        "findings": with_glance(findings(registry, claims), figures, registry),
+        "side_tolerance": SIDE_TOLERANCE,
+        "glance": glance,
         "claims": claim_sections,
         "provenance": provenance(runs, config, report_dir, commit),
         "tables": [{"href": os.path.relpath(p, report_dir), "name": Path(p).name} for p in data_links],
+    }
+
+
+def build_release(registry, claims, runs, inputs, platforms, caption_dir, config, report_dir, release, nav):
+    """A release page's data (releases.py): the release's rows of the glance and of every
+    comparison, its platform figures, its runs; a link back to the answer and to its neighbours."""
+    version = release["version"]
+    claims, runs = claims[claims.version == version], runs[runs.version == version]
+    platforms = [(v, d) for v, d in platforms if v == version]
+    params = caption_params(registry, config)
+    at = [r["version"] for r in nav].index(version)
+    glance = verdicts.glance(claims, registry)
+    for row in glance["rows"]:
+        row["href"] = None
+    return {
+        "kind": "release",
+        "split": False,
+        "release": release,
+        "previous": nav[at - 1] if at else None,
+        "next": nav[at + 1] if at + 1 < len(nav) else None,
+        "platforms": platform_names(runs),
+        "settings": config["report"],
+        "glance": glance,
+        "claims": [
+            claim_section(registry, claim, claims, figures)
+            for claim in registry.claims.values()
+            for figures in [claim_figures(claim, inputs, runs, platforms, caption_dir, params, across=False)]
+        ],
+        "provenance": provenance(runs, config, report_dir, git_commit()),
     }
 
 
@@ -212,3 +208,16 @@ def summary_of(tables):
 
 def render(page):
     return environment().get_template("page.html.jinja2").render(page=page)
+
+
+def render_all(registry, claims, runs, mechanism, drift, inputs, platforms, caption_dir, config, report_dir, tables):
+    """{file name: html}: index.html and, for a wide run, release-<version>.html per release
+    (releases.page_names), each to be written into report_dir."""
+    data = build(registry, claims, runs, mechanism, drift, inputs, platforms, caption_dir, config, report_dir, tables)
+    pages = {"index.html": render(data)}
+    for release in data["releases"]:
+        detail = build_release(
+            registry, claims, runs, inputs, platforms, caption_dir, config, report_dir, release, data["releases"]
+        )
+        pages[release["href"]] = render(detail)
+    return pages
