@@ -98,9 +98,10 @@ def installed_torch():
 
 def plan_runs(snakemake, reg, log):
     device, threads, harness = snakemake.wildcards.device, snakemake.params.threads, snakemake.params.harness
-    runs = []
+    runs, malloc = [], None
     for version, runner in zip(snakemake.params.versions, snakemake.input.runners, strict=True):
         info = runner_info(runner, harness)
+        malloc = info.get("malloc") if version == "installed" else malloc  # the Python front's libc too
         if snakemake.params.models:  # claim 1: its scenarios, as data for the sampler
             spec = snakemake.params.model_spec
             models = snakemake.params.models
@@ -142,7 +143,7 @@ def plan_runs(snakemake, reg, log):
                 cases_of(claim, spec),
                 {**spec, "max_rounds": front["max_rounds"]},
                 command,
-                installed_torch(),
+                {**installed_torch(), **({"malloc": malloc} if malloc else {})},
                 env={"PYTHONPATH": SCRIPTS},
             )
         )

@@ -224,6 +224,9 @@ def field_text(fact, field):
         )
     if field == "at":  # the typical case, named
         return f"{field_text(fact, 'typical')} at {field_text(fact, 'case')}"
+    if field.startswith("at_") and field[3:] in FIELDS:  # the typical case among those with that verdict
+        chosen = fact.rows[fact.rows.verdict == field[3:]]
+        return field_text(Fact(chosen, fact.where), "at") if len(chosen) else field_text(fact, "at")
     if field == "case":
         return compact_case(t.case, fact.rows["case"])
     if field == "range":

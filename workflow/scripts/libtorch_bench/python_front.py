@@ -8,7 +8,8 @@ must equal the C++ reference before it is timed.
 Each sample is one `Timer.timeit(k)` call covering K applications k times (k = 1, or for a
 case whose fastest call is short beside the timer's own cost, the batch the C++ harness would
 take: its `batch_size`, from the empty statement's time and --batch-target), taken in
-interleaved rounds whose order rotates, as the C++ harness does. As a check on that per-call
+interleaved rounds whose order rotates, as the C++ harness does; the controls' samples are the
+base's, stretched as a whole (see STRETCH). As a check on that per-call
 timing, `blocked_autorange` (which amortises the timer over many calls) can be run once per
 variant and case (--cross-check); both medians go into the provenance JSON. The allocator
 thresholds (--malloc-*) are set first, as the runner sets them."""
@@ -18,7 +19,6 @@ import ctypes
 import importlib
 import json
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -67,37 +67,18 @@ def case_globals(ext, params, device):
     return env
 
 
-def stretched(stmt, extra, overhead_ns=0):
-    """The statement, then a busy wait of `extra` times its own duration, less what stretching
-    itself costs (`overhead_ns`: its clock reads and loop), as the C++ harness does: the
-    statement as timed becomes (1 + extra) times its own time."""
-    return (
-        f"t0 = perf_counter_ns()\n{stmt}\nwait = (perf_counter_ns() - t0) * {extra} - {overhead_ns}\n"
-        "t0 = perf_counter_ns()\nwhile perf_counter_ns() - t0 < wait: pass"
-    )
+# The stretched controls over the base (as the C++ harness adds them): the base's batch, timed
+# by timeit as the base's own samples are, then a busy wait of this many times as long.
+STRETCH = {"control_twice": 1.0, "control_plus20": 0.2}
 
 
-def per_call_ns(stmt, env, number=2000, repeats=5):
-    """The median over `repeats` of a statement's time per call, `number` calls at a time."""
-    timer = benchmark.Timer(stmt=stmt, globals=env, num_threads=torch.get_num_threads())
-    return sorted(timer.timeit(number).times[0] for _ in range(repeats))[repeats // 2] * 1e9
-
-
-def stretch_overhead_ns(env):
-    """What stretching adds to a statement beyond the wait: an empty statement stretched by 0."""
-    return max(0.0, per_call_ns(stretched("pass", 0.0), env) - per_call_ns("pass", env))
-
-
-def statements(base, device, overhead_ns=0):
-    """The variants' statements, and the controls over `base` as the C++ harness adds them: the
-    same statement, and it stretched to 2x and 1.2x its own time (less the stretching's own cost:
-    Python's calls are microseconds, so per statement it is amortised as in a C++ batch)."""
+def statements(base, device):
+    """The variants' statements, and the controls over `base`: the same statement under three
+    more names (control_twice and control_plus20 are stretched when timed, see time_case)."""
     sync = "\ntorch.cuda.synchronize()" if device.startswith("cuda") else ""
     out = {name: stmt + (sync if name != "harness_empty" else "") for name, stmt in STATEMENTS.items()}
     if base:
-        out["control_same"] = out[base]
-        out["control_twice"] = stretched(out[base], 1.0, round(overhead_ns))
-        out["control_plus20"] = stretched(out[base], 0.2, round(overhead_ns))
+        out.update({name: out[base] for name in ("control_same", *STRETCH)})
     return out
 
 
@@ -121,14 +102,16 @@ def time_case(ext, env, stmts, rounds, warmup_rounds, first_round, cross_check_s
     threads = torch.get_num_threads()
     timers = {name: benchmark.Timer(stmt=stmt, globals=env, num_threads=threads) for name, stmt in stmts.items()}
     names = list(timers)
-    batch = calibrate_batch(ext, timers, batch_target)
+    batch = calibrate_batch(ext, {n: t for n, t in timers.items() if n not in STRETCH}, batch_target)
     rows = []
     for rnd in range(-warmup_rounds, rounds):
         for name in (names[i] for i in ext.round_order(first_round + rnd + warmup_rounds, len(names))):
             calls = 1 if name == "harness_empty" else batch  # the empty statement: the cost per sample
-            seconds = timers[name].timeit(calls).times[0]
+            ns = timers[name].timeit(calls).times[0] * 1e9
+            if name in STRETCH:  # the batch, then a busy wait as long times the extra, both counted
+                ns += ext.busy_wait_ns(round(STRETCH[name] * ns * calls)) / calls
             if rnd >= 0:  # whole ns for one call, a batch's per-call mean with its fraction (as the runner)
-                rows.append((name, first_round + rnd, round(seconds * 1e9, 3 if calls > 1 else None), calls))
+                rows.append((name, first_round + rnd, round(ns, 3 if calls > 1 else None), calls))
     autorange = {}
     if cross_check_seconds > 0:
         autorange = {n: timers[n].blocked_autorange(min_run_time=cross_check_seconds).median * 1e9 for n in names}
@@ -145,12 +128,10 @@ def run_process(args):
     torch.set_num_threads(args.threads)
     ext = load_extension(args.module)
     frames, cross_check = [], []
-    overhead = stretch_overhead_ns({"perf_counter_ns": time.perf_counter_ns})
     for case in args.case:
         params = parse_params(case)
         env = case_globals(ext, params, args.device)
-        env["perf_counter_ns"] = time.perf_counter_ns
-        stmts = statements(args.control_base, args.device, overhead)
+        stmts = statements(args.control_base, args.device)
         rows, autorange = time_case(
             ext, env, stmts, args.rounds, args.warmup, args.first_round, args.cross_check, args.batch_target
         )

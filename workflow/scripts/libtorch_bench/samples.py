@@ -259,6 +259,7 @@ TEXT_COLUMNS = [
     "status",
     "resampled",
     "question",
+    "allocator",
 ]
 
 
