@@ -142,6 +142,27 @@ def glance(claims, registry):
     return {"groups": list(groups.values()), "columns": heads, "rows": rows}
 
 
+def compact_not_run(rows, platforms):
+    """A wide run's glance: the platforms of one device where nothing ran for the same reason
+    (every release on a machine without a GPU) as one row, 'cuda · 1.8.1 to 2.15.0 (23)'."""
+    groups, out = {}, []
+    for row, platform in zip(rows, platforms, strict=True):
+        if row["not_run"] is None:
+            out.append(row)
+            continue
+        key = (platform[2], platform[3], row["not_run"])
+        if key not in groups:
+            groups[key] = {**row, "versions": []}
+            out.append(groups[key])
+        groups[key]["versions"].append(platform[0])
+    for (device, front, _), row in groups.items():
+        versions = row.pop("versions")
+        if len(versions) > 1:
+            where = f"{versions[0]} to {versions[-1]} ({len(versions)})"
+            row.update(platform=f"{device}{'' if front == 'cpp' else ' · ' + front} · {where}", href=None)
+    return out
+
+
 def case_order(case):
     """Cases in numeric order of their parameters (B=1 before B=16), text after numbers."""
     return tuple(
