@@ -108,9 +108,8 @@ Variant stretched(const char* name, const std::function<at::Tensor()>& run, doub
 
 // A batched sample of the base stretched as a whole: its `calls` calls, then a busy wait of `extra`
 // times their duration less what the stretching costs (`overhead_ns`): (1 + extra) times the batch.
-std::function<void(int, std::vector<at::Tensor>&)> stretched_batch(const std::function<at::Tensor()>& run,
-                                                                  double extra, int64_t overhead_ns,
-                                                                  const at::Device& device) {
+std::function<void(int, std::vector<at::Tensor>&)> stretched_batch(const std::function<at::Tensor()>& run, double extra,
+                                                                   int64_t overhead_ns, const at::Device& device) {
   return [run, extra, overhead_ns, device](int calls, std::vector<at::Tensor>& kept) {
     const auto start = Clock::now();
     for (int k = 0; k < calls; ++k) kept[k] = run();
@@ -237,9 +236,13 @@ std::vector<Sample> time_case(const Technique& technique, const Params& params, 
         const auto stop = Clock::now();
         std::swap(kept, previous);
         for (auto& t : kept) t = at::Tensor();  // the sample before's results are freed, outside it
-        if (round < 0) continue;                 // warm-up: untimed
+        if (round < 0) continue;                // warm-up: untimed
         const int64_t total = std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count();
-        Sample s{technique.name, v.name, key, options.first_round + round, call,
+        Sample s{technique.name,
+                 v.name,
+                 key,
+                 options.first_round + round,
+                 call,
                  static_cast<double>(total) / calls_in_sample};
         s.process = options.process;
         s.batch = calls_in_sample;

@@ -66,7 +66,7 @@ struct Sample {
   std::string params;
   int round = 0;
   int call = 0;
-  double ns = 0;  // per call: a batched sample's time divided by `batch` keeps its fraction of a ns
+  double ns = 0;           // per call: a batched sample's time divided by `batch` keeps its fraction of a ns
   std::string shape = "";  // input shape, e.g. "8x64" (claim 1; empty elsewhere)
   std::string event = "";  // what the runtime did in this call, e.g. "optimized" (claim 1; empty elsewhere)
   int process = 0;         // which process of the cell took it (Options::process)

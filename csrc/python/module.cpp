@@ -193,8 +193,7 @@ PYBIND11_MODULE(libtorch_bench_ext, m) {
         "test hook: the harness over [(name, callable)]");
   m.def("run", &run, py::arg("technique"), py::arg("grid"), py::arg("device") = "cpu", py::arg("threads") = 1,
         py::arg("warmup_rounds") = 2, py::arg("rounds") = 10, py::arg("calls_per_round") = 1,
-        py::arg("control_base") = "", py::arg("process") = 0, py::arg("first_round") = 0,
-        py::arg("batch_target") = 0.0,
+        py::arg("control_base") = "", py::arg("process") = 0, py::arg("first_round") = 0, py::arg("batch_target") = 0.0,
         "time the technique over the grid's Cartesian product (with the controls over control_base, "
         "sub-microsecond calls in batches when batch_target > 1); returns the samples as columns");
   m.def(

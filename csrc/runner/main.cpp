@@ -63,8 +63,8 @@ std::string json_string(const std::string& s) {
 // --malloc-* flags of `run` and `info`, removed from the flags map.
 bench::MallocSettings malloc_settings(std::map<std::string, std::string>& flags) {
   bench::MallocSettings settings;
-  const std::vector<std::pair<std::string, int64_t*>> fields = {
-      {"--malloc-mmap-threshold", &settings.mmap_threshold}, {"--malloc-trim-threshold", &settings.trim_threshold}};
+  const std::vector<std::pair<std::string, int64_t*>> fields = {{"--malloc-mmap-threshold", &settings.mmap_threshold},
+                                                                {"--malloc-trim-threshold", &settings.trim_threshold}};
   for (const auto& field : fields) {  // C++14: 1.8's headers build no later standard
     const auto it = flags.find(field.first);
     if (it == flags.end()) continue;

@@ -206,7 +206,9 @@ def model_files():
     asked for."""
     if not claim1_enabled():
         return []
-    files = expand("results/models/{version}/{model}.pt", version=VERSIONS, model=MODELS)
+    files = expand(
+        "results/models/{version}/{model}.pt", version=VERSIONS, model=MODELS
+    )
     if "installed" in VERSIONS and PYTHON_EXPORT_VARIANTS & set(
         MODEL_INFERENCE["variants"]
     ):
@@ -232,8 +234,7 @@ def technique_outputs(device, suffix):
         "results/raw/{version}/{device}/{technique}.{suffix}",
         version=VERSIONS,
         device=device,
-        technique=GRID_TECHNIQUES
-        + (["model_inference"] if claim1_enabled() else []),
+        technique=GRID_TECHNIQUES + (["model_inference"] if claim1_enabled() else []),
         suffix=suffix,
     )
     if python_front_enabled():
