@@ -13,7 +13,7 @@ from libtorch_bench import model_runs, registry
 from libtorch_bench.probe import machine_probe
 from libtorch_bench.provenance import config_hash
 from libtorch_bench.rule_script import rule_main
-from libtorch_bench.runner import FAULT_ENV, fault_flags, malloc_flags, runner_info
+from libtorch_bench.runner import FAULT_ENV, fault_flags, malloc_flags, run_command, runner_info
 from libtorch_bench.samples import canonical_params
 from libtorch_bench.sampling import Run, Sampler
 
@@ -28,28 +28,10 @@ def cases_of(claim, spec):
 
 def runner_command(runner, technique, device, threads, spec, control_base, harness):
     def command(cases, rounds, first_round, process, out):
-        cmd = [
-            str(runner),
-            "run",
-            "--technique",
-            technique,
-            "--device",
-            device,
-            "--threads",
-            str(threads),
-            "--warmup",
-            str(spec["warmup_rounds"]),
-            "--rounds",
-            str(rounds),
-            "--calls",
-            str(spec["calls_per_round"]),
-            "--process",
-            str(process),
-            "--first-round",
-            str(first_round),
-        ]
+        calls, warmup = spec["calls_per_round"], spec["warmup_rounds"]
+        cmd = run_command(runner, technique, device, threads, warmup, rounds, calls, process, first_round, harness)
         cmd += ["--control-base", control_base] if control_base else []
-        cmd += ["--batch-target", f"{harness['batch_target']:g}", *malloc_flags(harness)]
+        cmd += ["--batch-target", f"{harness['batch_target']:g}"]
         cmd += [arg for case in cases for arg in ("--case", case)]
         return cmd + fault_flags(os.environ.get(FAULT_ENV, ""), technique) + ["--out", out]
 

@@ -23,7 +23,7 @@ import shlex
 import subprocess
 
 from .registry import matches
-from .runner import DEVICE_UNAVAILABLE, RunError, malloc_flags, unavailable_reason
+from .runner import DEVICE_UNAVAILABLE, RunError, run_command, unavailable_reason
 from .samples import canonical_params
 from .sampling import Run
 
@@ -125,27 +125,10 @@ def model_command(runner, device, threads, spec, scenario, model_dir, variants, 
             extra["calls"] = spec["cold_calls"]
         if scenario == "shapes":
             extra.update(shape_count=spec["shape_count"], shape_repeats=spec["shape_repeats"])
-        cmd = [
-            str(runner),
-            "run",
-            "--technique",
-            TECHNIQUE,
-            "--device",
-            device,
-            "--threads",
-            str(threads),
-            "--warmup",
-            str(spec["warmup_rounds"]),
-            "--rounds",
-            str(rounds),
-            "--calls",
-            str(spec["calls_per_round"] if scenario == "steady" else 1),
-            "--process",
-            str(process),
-            "--first-round",
-            str(first_round),
-            *malloc_flags(harness),  # claim 1 keeps single calls: no --batch-target
-        ]
+        calls = spec["calls_per_round"] if scenario == "steady" else 1
+        # claim 1 keeps single calls: no --batch-target
+        warmup = spec["warmup_rounds"]
+        cmd = run_command(runner, TECHNIQUE, device, threads, warmup, rounds, calls, process, first_round, harness)
         for case in cases:
             names = [variant] if variant else variants[case]
             cmd += [

@@ -61,6 +61,32 @@ def failed(what, cmd, done):
     return RunError(f"{what} failed (exit {done.returncode}) in {shlex.join(cmd)}: {done.stderr.strip()[-2000:]}")
 
 
+def run_command(runner, technique, device, threads, warmup, rounds, calls, process, first_round, harness):
+    """The start of a `bench_runner run` command: which technique, where, how many rounds, and
+    the allocator settings every process sets first; the caller adds the cases and --out."""
+    return [
+        str(runner),
+        "run",
+        "--technique",
+        technique,
+        "--device",
+        device,
+        "--threads",
+        str(threads),
+        "--warmup",
+        str(warmup),
+        "--rounds",
+        str(rounds),
+        "--calls",
+        str(calls),
+        "--process",
+        str(process),
+        "--first-round",
+        str(first_round),
+        *malloc_flags(harness),
+    ]
+
+
 def malloc_flags(harness):
     """The runner's --malloc-* flags of config `harness.malloc` (0: glibc's default, not passed)."""
     settings = (harness or {}).get("malloc", {})
