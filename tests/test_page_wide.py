@@ -147,3 +147,22 @@ def test_the_archive_holds_the_release_pages(wide_report, tmp_path):
         html = (unpacked / page_name(version)).read_text()
         links = [link for link in re.findall(r'href="([^"#]+)', html)]
         assert links and [link for link in links if not (unpacked / link).resolve().exists()] == [], version
+
+
+def test_a_wide_glance_says_the_platforms_where_nothing_ran_for_one_reason_once():
+    from libtorch_bench.page.verdicts import compact_not_run
+
+    platforms = [(v, v, d, "cpp") for v in ("1.8.1", "1.9.1", "2.0.1") for d in ("cpu", "cuda")]
+    rows = [
+        {"platform": f"{p[0]} · {p[2]}", "not_run": None if p[2] == "cpu" else "no CUDA device", "entries": []}
+        for p in platforms
+    ]
+    rows[5]["not_run"] = "CUDA libraries of this libtorch cannot be loaded"  # another reason stays apart
+    out = compact_not_run(rows, platforms)
+    assert [r["platform"] for r in out] == [
+        "1.8.1 · cpu",
+        "cuda · 1.8.1 to 1.9.1 (2)",
+        "1.9.1 · cpu",
+        "2.0.1 · cpu",
+        "2.0.1 · cuda",
+    ]
