@@ -12,7 +12,7 @@ from conftest import read_json, run_snakemake
 
 pytestmark = pytest.mark.slow
 
-COLUMNS = "technique,variant,params,libtorch,device,front,threads,round,call,shape,event,ns,process".split(",")
+COLUMNS = "technique,variant,params,libtorch,device,front,threads,round,call,shape,event,ns,process,batch".split(",")
 EXPECTED_VERSION = {"1.8.1": "1.8.1", "installed": torch.__version__.split("+")[0]}
 TECHNIQUES = ("batch_from_rows", "mask_indexing")
 

@@ -132,7 +132,7 @@ def mixed_provenance(runs):
     for key, what in PROVENANCE_KEYS.items():
         if key not in measured:  # a runs table from before the key was recorded (gpu, environment)
             continue
-        values = measured[key].fillna("").astype(str)  # pandas 3 keeps a missing value missing
+        values = measured[key].astype(object).fillna("").astype(str)  # pandas 3 keeps a missing value missing
         distinct = sorted(set(values) - {""})
         if len(distinct) > 1:
             groups = "; ".join(
