@@ -85,52 +85,26 @@ int64_t elapsed_ns(Clock::time_point start) {
 
 namespace {
 
-// The base's call, then a busy wait of `extra` times that very call's duration, less what the
-// stretching itself costs (`overhead_ns`, its clock reads): the call stretched to (1 + extra)
-// times its own time, whatever state the machine and the allocator are in at that point of the
-// round. (Doing the work twice would not make exactly 2x: the second pass finds its data in
-// the cache.)
-Variant stretched(const char* name, const std::function<at::Tensor()>& run, double extra, int64_t overhead_ns,
-                  const at::Device& device) {
-  return {name, [run, extra, overhead_ns, device] {
-            const auto start = Clock::now();
-            at::Tensor out = run();
-            synchronize(device);
-            const auto done = Clock::now();
-            const auto call_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(done - start).count();
-            const auto until = done + std::chrono::nanoseconds(
-                                          std::max<int64_t>(0, static_cast<int64_t>(extra * call_ns) - overhead_ns));
-            while (Clock::now() < until) {
-            }
-            return out;
-          }};
+// A sample stretched by `stretch` (Variant::stretch): after its calls, which began at `start`, a
+// busy wait of `stretch` times their duration less what the stretching costs (`overhead_ns`: its
+// clock reads), so that the sample lasts (1 + stretch) times its calls, whatever state the machine
+// and the allocator were in. (Doing the work twice would not make exactly 2x: the second pass
+// finds its data in the cache.)
+void stretch_sample(Clock::time_point start, double stretch, int64_t overhead_ns) {
+  const auto done = Clock::now();
+  const auto calls_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(done - start).count();
+  const auto until =
+      done + std::chrono::nanoseconds(std::max<int64_t>(0, static_cast<int64_t>(stretch * calls_ns) - overhead_ns));
+  while (Clock::now() < until) {
+  }
 }
 
-// A batched sample of the base stretched as a whole: its `calls` calls, then a busy wait of `extra`
-// times their duration less what the stretching costs (`overhead_ns`): (1 + extra) times the batch.
-std::function<void(int, std::vector<at::Tensor>&)> stretched_batch(const std::function<at::Tensor()>& run, double extra,
-                                                                   int64_t overhead_ns, const at::Device& device) {
-  return [run, extra, overhead_ns, device](int calls, std::vector<at::Tensor>& kept) {
-    const auto start = Clock::now();
-    for (int k = 0; k < calls; ++k) kept[k] = run();
-    synchronize(device);
-    const auto done = Clock::now();
-    const auto batch_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(done - start).count();
-    const auto until =
-        done + std::chrono::nanoseconds(std::max<int64_t>(0, static_cast<int64_t>(extra * batch_ns) - overhead_ns));
-    while (Clock::now() < until) {
-    }
-  };
-}
-
-// What stretching an empty call costs (its clock reads), the median of many.
+// What stretching adds to a sample with nothing to wait for (its clock reads), the median of many.
 int64_t stretch_overhead_ns() {
-  const Variant empty = stretched(
-      "", [] { return at::Tensor(); }, 0.0, 0, at::Device("cpu"));
   std::vector<int64_t> times;
   for (int i = 0; i < 201; ++i) {
     const auto start = Clock::now();
-    empty.run();
+    stretch_sample(start, 0.0, 0);
     times.push_back(elapsed_ns(start));
   }
   std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
@@ -142,14 +116,11 @@ int64_t stretch_overhead_ns() {
 void add_controls(Case& c, const std::string& base, const at::Device& device) {
   const auto it = std::find_if(c.variants.begin(), c.variants.end(), [&](const Variant& v) { return v.name == base; });
   if (it == c.variants.end()) throw std::invalid_argument("control base '" + base + "' is not a variant here");
+  (void)device;  // the stretch waits on the host, after the harness has synchronized
   const std::function<at::Tensor()> run = it->run;
   c.variants.push_back({kControlSame, run});
-  const int64_t overhead_ns = stretch_overhead_ns();
-  for (const auto& control : {std::make_pair(kControlTwice, 1.0), std::make_pair(kControlPlus20, 0.2)}) {
-    Variant v = stretched(control.first, run, control.second, overhead_ns, device);
-    v.run_batch = stretched_batch(run, control.second, overhead_ns, device);
-    c.variants.push_back(v);
-  }
+  c.variants.push_back({kControlTwice, run, 1.0});
+  c.variants.push_back({kControlPlus20, run, 0.2});
 }
 
 int batch_size(double fastest_call_ns, double harness_ns, double target) {
@@ -216,27 +187,24 @@ std::vector<Sample> time_case(const Technique& technique, const Params& params, 
   const int batch = calibrate_batch(c, device, options.batch_target);
   std::vector<Sample> samples;
   samples.reserve(n * options.rounds * options.calls_per_round);
-  // A sample's results stay alive until after the next sample (as one result did before batching):
-  // freeing is not the call's work, and the allocator sees the same state as without batches.
-  std::vector<at::Tensor> kept(batch), previous(batch);
+  const int64_t overhead_ns = stretch_overhead_ns();
+  at::Tensor keep_alive;
   for (int round = -options.warmup_rounds; round < options.rounds; ++round) {
     for (size_t i : round_order(options.first_round + round + options.warmup_rounds, n)) {
       Variant& v = c.variants[i];
       // The empty variant stays one call per sample: it is the harness's cost per sample.
       const int calls_in_sample = v.name == kEmptyVariant ? 1 : batch;
-      const bool whole_batch = calls_in_sample > 1 && v.run_batch;
       for (int call = 0; call < options.calls_per_round; ++call) {
         synchronize(device);  // earlier work must not spill into this sample
         const auto start = Clock::now();
-        if (whole_batch)
-          v.run_batch(calls_in_sample, kept);
-        else
-          for (int k = 0; k < calls_in_sample; ++k) kept[k] = v.run();
+        at::Tensor out;
+        // in a batch each result is dropped by the next call, as in a loop that calls it
+        for (int k = 0; k < calls_in_sample; ++k) out = v.run();
         synchronize(device);
+        if (v.stretch > 0) stretch_sample(start, v.stretch, overhead_ns);
         const auto stop = Clock::now();
-        std::swap(kept, previous);
-        for (auto& t : kept) t = at::Tensor();  // the sample before's results are freed, outside it
-        if (round < 0) continue;                // warm-up: untimed
+        keep_alive = std::move(out);  // the previous sample's result is freed here, outside the sample
+        if (round < 0) continue;      // warm-up: untimed
         const int64_t total = std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count();
         Sample s{technique.name,
                  v.name,

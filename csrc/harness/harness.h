@@ -24,10 +24,11 @@ namespace bench {
 struct Variant {
   std::string name;
   std::function<at::Tensor()> run;
-  // How a batched sample (sub-microsecond calls) runs `calls` calls instead, keeping each result in
-  // kept[0..calls): the controls stretch the batch as a whole, since a busy wait timed by clock
-  // reads around each call would add tens of ns of its own to a call of a hundred.
-  std::function<void(int calls, std::vector<at::Tensor>& kept)> run_batch = nullptr;
+  // The known-slowdown controls: after the sample's calls the harness waits `stretch` times as
+  // long as they took (less its own cost), so that a sample reads (1 + stretch) times the base's.
+  // The calls run in the very loop the base's run in: at 150 ns a call, a loop elsewhere (another
+  // call site) ran 5% faster, and a wait per call would add the tens of ns of its clock reads.
+  double stretch = 0;
 };
 
 // A technique prepared for one parameter set; inputs live in the variants' closures.
@@ -108,8 +109,8 @@ struct MismatchError : std::runtime_error {
 };
 
 // The controls every run carries, so the report can show it tells what it should: the base
-// variant again under another name (A/A: must read equivalent), and the base's call followed
-// by a busy wait as long as that call (must read 2x) or a fifth of it (must read 1.2x).
+// variant again under another name (A/A: must read equivalent), and the base's sample followed
+// by a busy wait as long as it (must read 2x) or a fifth of it (must read 1.2x): Variant::stretch.
 // std::invalid_argument when the case has no such variant.
 extern const char* const kControlSame;
 extern const char* const kControlTwice;
