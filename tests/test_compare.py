@@ -328,3 +328,14 @@ def test_an_unpacked_report_zip_is_read_from_its_top_folder_with_its_recorded_le
     candidate = write_report(tmp_path / "candidate", claims_table([0.5, 0.7], 0.05).assign(stop="fixed"))
     assert compare.main([str(top), "--candidate", str(candidate), "--out", str(tmp_path / "out")]) == 2
     assert "config.used.yaml" in capsys.readouterr().err
+
+
+def test_a_run_s_own_report_takes_its_level_from_the_archive_it_wrote(tmp_path):
+    import zipfile
+
+    results = tmp_path / "results"
+    write_report(results / "report", claims_table(np.zeros(3), 0.02))
+    with zipfile.ZipFile(results / "libtorch-claims-report.zip", "w") as archive:
+        archive.writestr("libtorch-claims-report/config/config.used.yaml", "report: {confidence_level: 0.9}\n")
+    report = read_report(results / "report", "candidate")
+    assert report.level == 0.9 and "libtorch-claims-report.zip" in report.level_source

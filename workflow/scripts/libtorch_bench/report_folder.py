@@ -19,6 +19,7 @@ base level), and the verdict `no clear difference`, which later became `equivale
 reason says the interval lies inside the band: "too small to matter") or `inconclusive`.
 """
 
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,14 +133,26 @@ def read_claims(path, role="report"):
     return claims
 
 
+RUN_ARCHIVE = "libtorch-claims-report.zip"  # what archive_report writes beside results/report
+
+
 def config_files(folder):
-    """Configuration kept beside a report: the zip's config.used.yaml, or an archive's config/."""
+    """Configuration kept beside a report: the zip's config.used.yaml, an archive's config/, or
+    for a run's own results/report the config.used.yaml in the archive the run wrote beside it."""
     for config_dir in (folder / "config", folder.parent / "config"):
         used = config_dir / "config.used.yaml"
         if used.is_file():
             return [used], True
         if config_dir.is_dir():
             return sorted(config_dir.glob("*.yaml")), False
+    archive = folder.parent / RUN_ARCHIVE
+    if archive.is_file():
+        try:
+            used = zipfile.Path(archive, f"{Path(RUN_ARCHIVE).stem}/config/config.used.yaml")
+            if used.is_file():
+                return [used], True
+        except (OSError, zipfile.BadZipFile):
+            pass
     return [], False
 
 
