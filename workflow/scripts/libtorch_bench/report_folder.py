@@ -76,7 +76,7 @@ def report_dir(path, role):
         fix = (
             "make the report first (make report) or name one with CANDIDATE=<folder> (--candidate)"
             if role == "candidate"
-            else "give a report folder, e.g. reports/2026-12-02-all-releases/report or an unpacked "
+            else "give a report folder, e.g. reports/2026-12-05-all-releases/report or an unpacked "
             "libtorch-claims-report.zip"
         )
         raise ReportError(f"the {role} folder {path} does not exist: {fix}")
