@@ -81,9 +81,12 @@ int64_t elapsed_ns(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
 }
 
-}  // namespace
-
-namespace {
+// A busy wait; returns the clock's last reading (the first at or past `until`).
+Clock::time_point spin_until(Clock::time_point until) {
+  auto now = Clock::now();
+  while (now < until) now = Clock::now();
+  return now;
+}
 
 // A sample stretched by `stretch` (Variant::stretch): after its calls, which began at `start`, a
 // busy wait of `stretch` times their duration less what the stretching costs (`overhead_ns`: its
@@ -95,8 +98,7 @@ void stretch_sample(Clock::time_point start, double stretch, int64_t overhead_ns
   const auto calls_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(done - start).count();
   const auto until =
       done + std::chrono::nanoseconds(std::max<int64_t>(0, static_cast<int64_t>(stretch * calls_ns) - overhead_ns));
-  while (Clock::now() < until) {
-  }
+  spin_until(until);
 }
 
 // What stretching adds to a sample with nothing to wait for (its clock reads), the median of many.
@@ -113,10 +115,15 @@ int64_t stretch_overhead_ns() {
 
 }  // namespace
 
-void add_controls(Case& c, const std::string& base, const at::Device& device) {
+int64_t busy_wait_ns(int64_t ns) {
+  const auto start = Clock::now();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(spin_until(start + std::chrono::nanoseconds(ns)) - start)
+      .count();
+}
+
+void add_controls(Case& c, const std::string& base) {
   const auto it = std::find_if(c.variants.begin(), c.variants.end(), [&](const Variant& v) { return v.name == base; });
   if (it == c.variants.end()) throw std::invalid_argument("control base '" + base + "' is not a variant here");
-  (void)device;  // the stretch waits on the host, after the harness has synchronized
   const std::function<at::Tensor()> run = it->run;
   c.variants.push_back({kControlSame, run});
   c.variants.push_back({kControlTwice, run, 1.0});
@@ -178,7 +185,7 @@ std::vector<Sample> time_case(const Technique& technique, const Params& params, 
   require_params(technique, params);
   at::NoGradGuard no_grad;
   Case c = technique.prepare(params, device);
-  if (!options.control_base.empty()) add_controls(c, options.control_base, device);
+  if (!options.control_base.empty()) add_controls(c, options.control_base);
   check_case(technique, params, c);
   c.variants.push_back(Variant{kEmptyVariant, [] { return at::Tensor(); }});
 

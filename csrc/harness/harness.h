@@ -111,11 +111,16 @@ struct MismatchError : std::runtime_error {
 // The controls every run carries, so the report can show it tells what it should: the base
 // variant again under another name (A/A: must read equivalent), and the base's sample followed
 // by a busy wait as long as it (must read 2x) or a fifth of it (must read 1.2x): Variant::stretch.
+// The stretch waits on the host, after the harness has synchronized the device.
 // std::invalid_argument when the case has no such variant.
 extern const char* const kControlSame;
 extern const char* const kControlTwice;
 extern const char* const kControlPlus20;
-void add_controls(Case& c, const std::string& base, const at::Device& device);
+void add_controls(Case& c, const std::string& base);
+
+// Spin for `ns` nanoseconds on the harness's clock; returns how long it spun (the stretch's wait,
+// and the Python front's stretched controls: a Python loop would overshoot by 100-200 ns).
+int64_t busy_wait_ns(int64_t ns);
 
 // The calls per sample of a case: 1, or the power of two that makes the fastest variant's
 // sample last `target` times the harness's cost per sample (at most kMaxBatch). The timer's

@@ -196,18 +196,8 @@ PYBIND11_MODULE(libtorch_bench_ext, m) {
         py::arg("control_base") = "", py::arg("process") = 0, py::arg("first_round") = 0, py::arg("batch_target") = 0.0,
         "time the technique over the grid's Cartesian product (with the controls over control_base, "
         "sub-microsecond calls in batches when batch_target > 1); returns the samples as columns");
-  m.def(
-      "busy_wait_ns",
-      [](int64_t ns) {
-        const auto start = std::chrono::steady_clock::now();
-        const auto until = start + std::chrono::nanoseconds(ns);
-        auto now = start;
-        while (now < until) now = std::chrono::steady_clock::now();
-        return std::chrono::duration_cast<std::chrono::nanoseconds>(now - start).count();
-      },
-      py::arg("ns"),
-      "spin for `ns` nanoseconds; returns how long it spun (the Python front's stretched controls: a "
-      "Python loop would overshoot by one of its iterations, 100-200 ns)");
+  m.def("busy_wait_ns", &bench::busy_wait_ns, py::arg("ns"),
+        "spin for `ns` nanoseconds; returns how long it spun (the Python front's stretched controls)");
   m.def("batch_size", &bench::batch_size, py::arg("fastest_call_ns"), py::arg("harness_ns"), py::arg("target"),
         "the calls per sample the harness takes for a case (1: no batching)");
   m.def(

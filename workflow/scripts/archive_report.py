@@ -9,9 +9,9 @@ from pathlib import Path
 
 import yaml
 
+from libtorch_bench.report_folder import ARCHIVE_TOP as TOP
 from libtorch_bench.rule_script import rule_main
 
-TOP = "libtorch-claims-report"
 README = """Reproduction of the 2021 libtorch inference-speed claims.
 
 Open report/index.html in a browser (it needs no network and no other file).

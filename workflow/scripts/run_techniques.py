@@ -83,7 +83,8 @@ def plan_runs(snakemake, reg, log):
     runs, malloc = [], None
     for version, runner in zip(snakemake.params.versions, snakemake.input.runners, strict=True):
         info = runner_info(runner, harness)
-        malloc = info.get("malloc") if version == "installed" else malloc  # the Python front's libc too
+        if version == "installed":  # the Python front runs in this torch's process: its libc too
+            malloc = info.get("malloc")
         if snakemake.params.models:  # claim 1: its scenarios, as data for the sampler
             spec = snakemake.params.model_spec
             models = snakemake.params.models

@@ -125,9 +125,8 @@ def model_command(runner, device, threads, spec, scenario, model_dir, variants, 
             extra["calls"] = spec["cold_calls"]
         if scenario == "shapes":
             extra.update(shape_count=spec["shape_count"], shape_repeats=spec["shape_repeats"])
-        calls = spec["calls_per_round"] if scenario == "steady" else 1
+        calls, warmup = (spec["calls_per_round"] if scenario == "steady" else 1), spec["warmup_rounds"]
         # claim 1 keeps single calls: no --batch-target
-        warmup = spec["warmup_rounds"]
         cmd = run_command(runner, TECHNIQUE, device, threads, warmup, rounds, calls, process, first_round, harness)
         for case in cases:
             names = [variant] if variant else variants[case]

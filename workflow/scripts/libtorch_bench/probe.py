@@ -4,6 +4,7 @@ probe that starts a process of its own pays for loading a libtorch (about 0.4 s,
 default run) to time a few milliseconds of work. Its readings are judged against the run's own
 median (libtorch_bench.machine), so only their changes matter, not their absolute values."""
 
+import functools
 import time
 
 import numpy as np
@@ -21,13 +22,10 @@ def median_ns(work, repeats=3):
     return sorted(times)[repeats // 2]
 
 
-BUFFERS = []  # the two 16 MiB buffers, made and touched once: fresh ones would time page faults
-
-
+@functools.cache
 def buffers():
-    if not BUFFERS:
-        BUFFERS.extend((np.ones(MEMORY_BYTES, np.uint8), np.ones(MEMORY_BYTES, np.uint8)))
-    return BUFFERS
+    """The two 16 MiB buffers, made and touched once: fresh ones would time page faults."""
+    return np.ones(MEMORY_BYTES, np.uint8), np.ones(MEMORY_BYTES, np.uint8)
 
 
 def machine_probe():

@@ -133,7 +133,8 @@ def read_claims(path, role="report"):
     return claims
 
 
-RUN_ARCHIVE = "libtorch-claims-report.zip"  # what archive_report writes beside results/report
+ARCHIVE_TOP = "libtorch-claims-report"  # the top folder of the zip archive_report writes
+RUN_ARCHIVE = f"{ARCHIVE_TOP}.zip"  # beside results/report
 
 
 def config_files(folder):
@@ -148,7 +149,7 @@ def config_files(folder):
     archive = folder.parent / RUN_ARCHIVE
     if archive.is_file():
         try:
-            used = zipfile.Path(archive, f"{Path(RUN_ARCHIVE).stem}/config/config.used.yaml")
+            used = zipfile.Path(archive, f"{ARCHIVE_TOP}/config/config.used.yaml")
             if used.is_file():
                 return [used], True
         except (OSError, zipfile.BadZipFile):
